@@ -1,0 +1,33 @@
+// Package cli implements openlift's subcommands.
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+)
+
+// Main runs the subcommand named by args[0] and returns the process exit code.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return 2
+	}
+	switch args[0] {
+	case "help", "-h", "--help":
+		usage(stdout)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "openlift: unknown command %q\n", args[0])
+		usage(stderr)
+		return 2
+	}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, `usage: openlift <command> [flags]
+
+commands:
+  serve   run the GameLift-compatible service (API, Server SDK endpoint, embedded store)
+  sim     run simulated game server processes that speak the Server SDK 5 protocol`)
+}
