@@ -97,6 +97,8 @@ type Tx interface {
 
 // ProcessFilter selects processes; zero fields match everything.
 type ProcessFilter struct {
+	// ProcessID, when set, selects that one process (the other fields still apply).
+	ProcessID   string
 	FleetID     string
 	ComputeName string
 	// Statuses, when non-empty, keeps processes in one of these statuses.
