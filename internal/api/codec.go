@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/fxamacker/cbor/v2"
@@ -125,18 +126,32 @@ func describeJSONError(err error) string {
 
 func describeCBORError(err error) string {
 	var te *cbor.UnmarshalTypeError
-	if errors.As(err, &te) {
-		if te.StructFieldName != "" {
-			return fmt.Sprintf("Member %s cannot be decoded from a CBOR %s; it must be %s.",
-				memberName(te.StructFieldName), te.CBORType, jsonKind(te.GoType))
+	if errors.As(err, &te) && te.StructFieldName != "" {
+		if strings.Contains(te.Error(), " overflows ") {
+			return fmt.Sprintf("Member %s is out of range; it must be %s.", memberName(te.StructFieldName), jsonKind(te.GoType))
 		}
-		return fmt.Sprintf("Cannot decode a CBOR %s here; expected %s.", te.CBORType, jsonKind(te.GoType))
+		return fmt.Sprintf("Member %s cannot be decoded from a CBOR %s; it must be %s.",
+			memberName(te.StructFieldName), cborTypeName(te.CBORType), jsonKind(te.GoType))
 	}
 	var de *cbor.DupMapKeyError
 	if errors.As(err, &de) {
 		return fmt.Sprintf("The request body repeats the map key %v.", de.Key)
 	}
-	return "Malformed CBOR request body: " + strings.TrimPrefix(err.Error(), "cbor: ")
+	var se *cbor.SyntaxError
+	if errors.As(err, &se) || errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, new(*cbor.ExtraneousDataError)) {
+		return "Malformed CBOR request body: " + strings.TrimPrefix(err.Error(), "cbor: ") + "."
+	}
+	// Errors without a member name come from shapes' own decoders
+	// (timestamps must be tag 1) and say what is wrong themselves.
+	return "Cannot decode the CBOR request body: " + strings.TrimPrefix(err.Error(), "cbor: ") + "."
+}
+
+// cborTypeName words fxamacker's CBOR type names for clients.
+func cborTypeName(s string) string {
+	if s == "primitives" {
+		return "float or simple value"
+	}
+	return s
 }
 
 // memberName drops the Go type prefix fxamacker puts on field names
@@ -154,8 +169,10 @@ func jsonKind(goType string) string {
 	switch {
 	case t == "string":
 		return "a string"
-	case t == "int32" || t == "int64" || t == "int":
-		return "an integer"
+	case t == "int32":
+		return "a 32-bit integer"
+	case t == "int64":
+		return "a 64-bit integer"
 	case t == "float32" || t == "float64":
 		return "a number"
 	case t == "bool":

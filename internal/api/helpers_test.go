@@ -243,3 +243,25 @@ func mustCBOR(t testing.TB, v any) []byte {
 	}
 	return b
 }
+
+func ioNopCloser(b []byte) io.ReadCloser { return io.NopCloser(bytes.NewReader(b)) }
+
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+func fakeAt(t time.Time) clock.Clock { return clock.NewFake(t) }
+
+// httpRequest builds and signs an arbitrary request, for shapes no client
+// would send.
+func httpRequest(t testing.TB, method, path string, body []byte, header map[string]string) *http.Request {
+	t.Helper()
+	r := httptest.NewRequest(method, path, bytes.NewReader(body))
+	r.Host = "127.0.0.1:18080"
+	for k, v := range header {
+		r.Header.Set(k, v)
+	}
+	signRequest(t, r, body, "", "", time.Time{})
+	return r
+}

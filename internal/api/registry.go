@@ -44,36 +44,37 @@ func buildRegistry(service any) (map[string]*operation, error) {
 		if !ok {
 			continue
 		}
-		in, err := checkSignature(name, m.Type)
+		fn := sv.Method(m.Index)
+		in, err := checkSignature(name, fn.Type())
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		op.fn = sv.Method(m.Index)
+		op.fn = fn
 		op.in = in
 	}
 	return ops, errors.Join(errs...)
 }
 
 // checkSignature accepts exactly
-// func(context.Context, *shapes.<Op>Input) (*shapes.<Op>Output, error);
-// mt is the method type including the receiver. The shapes types are matched by
-// package and name because Go cannot look a type up by name at run time.
+// func(context.Context, *shapes.<Op>Input) (*shapes.<Op>Output, error)
+// for the bound method type mt. The shapes types are matched by package and
+// name because Go cannot look a type up by name at run time.
 func checkSignature(name string, mt reflect.Type) (reflect.Type, error) {
 	want := fmt.Sprintf("func(context.Context, *shapes.%sInput) (*shapes.%sOutput, error)", name, name)
 	bad := func() error {
 		return fmt.Errorf("api: service method %s has signature %s; want %s", name, mt, want)
 	}
-	if mt.IsVariadic() || mt.NumIn() != 3 || mt.NumOut() != 2 {
+	if mt.IsVariadic() || mt.NumIn() != 2 || mt.NumOut() != 2 {
 		return nil, bad()
 	}
-	if mt.In(1) != contextType || mt.Out(1) != errorType {
+	if mt.In(0) != contextType || mt.Out(1) != errorType {
 		return nil, bad()
 	}
-	if !isShapePtr(mt.In(2), name+"Input") || !isShapePtr(mt.Out(0), name+"Output") {
+	if !isShapePtr(mt.In(1), name+"Input") || !isShapePtr(mt.Out(0), name+"Output") {
 		return nil, bad()
 	}
-	return mt.In(2).Elem(), nil
+	return mt.In(1).Elem(), nil
 }
 
 func isShapePtr(t reflect.Type, name string) bool {
