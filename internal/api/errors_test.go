@@ -113,16 +113,20 @@ func TestAuthErrors(t *testing.T) {
 			status: 403, code: "IncompleteSignatureException", message: "'Host' must be a 'SignedHeader'",
 		},
 		{
-			name:   "signature expired",
-			clock:  15*time.Minute + time.Second,
-			build:  func(t *testing.T, p protocol) *http.Request { return request{proto: p, op: "CreateGameSession", body: validBody(t, p)}.build(t) },
+			name:  "signature expired",
+			clock: 15*time.Minute + time.Second,
+			build: func(t *testing.T, p protocol) *http.Request {
+				return request{proto: p, op: "CreateGameSession", body: validBody(t, p)}.build(t)
+			},
 			status: 403, code: "InvalidSignatureException",
 			message: "Signature expired: 20261124T050000Z is now earlier than 20261124T050001Z (20261124T051501Z - 15 min.)",
 		},
 		{
-			name:   "signature not yet current",
-			clock:  -15*time.Minute - time.Second,
-			build:  func(t *testing.T, p protocol) *http.Request { return request{proto: p, op: "CreateGameSession", body: validBody(t, p)}.build(t) },
+			name:  "signature not yet current",
+			clock: -15*time.Minute - time.Second,
+			build: func(t *testing.T, p protocol) *http.Request {
+				return request{proto: p, op: "CreateGameSession", body: validBody(t, p)}.build(t)
+			},
 			status: 403, code: "InvalidSignatureException",
 			message: "Signature not yet current: 20261124T050000Z is still later than 20261124T045959Z (20261124T044459Z + 15 min.)",
 		},
@@ -274,7 +278,9 @@ func TestRoutingErrors(t *testing.T) {
 	}{
 		{
 			name: "unknown JSON target", proto: protoJSON,
-			build:  func(t *testing.T) *http.Request { return request{proto: protoJSON, op: "LaunchRocket", body: []byte("{}")}.build(t) },
+			build: func(t *testing.T) *http.Request {
+				return request{proto: protoJSON, op: "LaunchRocket", body: []byte("{}")}.build(t)
+			},
 			status: 400, code: "UnknownOperationException", message: "GameLift.LaunchRocket is not a GameLift operation.",
 		},
 		{
@@ -300,17 +306,23 @@ func TestRoutingErrors(t *testing.T) {
 		},
 		{
 			name: "unknown CBOR operation", proto: protoCBOR,
-			build:  func(t *testing.T) *http.Request { return request{proto: protoCBOR, op: "LaunchRocket", body: []byte{0xa0}}.build(t) },
+			build: func(t *testing.T) *http.Request {
+				return request{proto: protoCBOR, op: "LaunchRocket", body: []byte{0xa0}}.build(t)
+			},
 			status: 400, code: "UnknownOperationException", message: "LaunchRocket is not a GameLift operation.",
 		},
 		{
 			name: "unsupported JSON operation", proto: protoJSON,
-			build:  func(t *testing.T) *http.Request { return request{proto: protoJSON, op: "ListAliases", body: []byte("{}")}.build(t) },
+			build: func(t *testing.T) *http.Request {
+				return request{proto: protoJSON, op: "ListAliases", body: []byte("{}")}.build(t)
+			},
 			status: 400, code: "UnsupportedOperationException", message: "openlift does not support the GameLift operation ListAliases yet",
 		},
 		{
 			name: "unsupported CBOR operation", proto: protoCBOR,
-			build:  func(t *testing.T) *http.Request { return request{proto: protoCBOR, op: "ListAliases", body: []byte{0xa0}}.build(t) },
+			build: func(t *testing.T) *http.Request {
+				return request{proto: protoCBOR, op: "ListAliases", body: []byte{0xa0}}.build(t)
+			},
 			status: 400, code: "UnsupportedOperationException", message: "openlift does not support the GameLift operation ListAliases yet",
 		},
 		{

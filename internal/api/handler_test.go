@@ -29,7 +29,9 @@ func (wrongSignature) CreateGameSession(ctx context.Context, in *shapes.CreatePl
 
 type wrongArity struct{}
 
-func (wrongArity) ListFleets(in *shapes.ListFleetsInput) (*shapes.ListFleetsOutput, error) { return nil, nil }
+func (wrongArity) ListFleets(in *shapes.ListFleetsInput) (*shapes.ListFleetsOutput, error) {
+	return nil, nil
+}
 
 type valueOutput struct{}
 
@@ -191,8 +193,10 @@ func TestErrorsAndLogging(t *testing.T) {
 		logsCause string
 	}{
 		{
-			name:   "modeled error",
-			fn:     func(context.Context) (*shapes.ListFleetsOutput, error) { return nil, apierr.Invalid("Limit must be at least 1") },
+			name: "modeled error",
+			fn: func(context.Context) (*shapes.ListFleetsOutput, error) {
+				return nil, apierr.Invalid("Limit must be at least 1")
+			},
 			status: 400, code: "InvalidRequestException", message: "Limit must be at least 1", level: "DEBUG",
 		},
 		{
@@ -203,8 +207,10 @@ func TestErrorsAndLogging(t *testing.T) {
 			status: 400, code: "NotFoundException", message: "No fleet fleet-9.", level: "DEBUG",
 		},
 		{
-			name:   "throttled",
-			fn:     func(context.Context) (*shapes.ListFleetsOutput, error) { return nil, apierr.New(apierr.Throttling, "Rate exceeded") },
+			name: "throttled",
+			fn: func(context.Context) (*shapes.ListFleetsOutput, error) {
+				return nil, apierr.New(apierr.Throttling, "Rate exceeded")
+			},
 			status: 400, code: "ThrottlingException", message: "Rate exceeded", level: "DEBUG",
 		},
 		{
