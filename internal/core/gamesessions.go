@@ -1,0 +1,450 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/openlift/openlift/internal/apierr"
+	"github.com/openlift/openlift/internal/model"
+	"github.com/openlift/openlift/internal/sdkmsg"
+	"github.com/openlift/openlift/internal/shapes"
+	"github.com/openlift/openlift/internal/store"
+)
+
+var gameSessionStatusFilters = []string{"ACTIVE", "TERMINATED", "ACTIVATING", "TERMINATING"}
+
+func checkGameProperties(c *checker, props []shapes.GameProperty) {
+	c.count("GameProperties", len(props), 0, 16)
+	for _, p := range props {
+		c.required("GameProperties.Key", p.Key != nil)
+		c.required("GameProperties.Value", p.Value != nil)
+		c.str("GameProperties.Key", p.Key, 0, 32, nil)
+		c.str("GameProperties.Value", p.Value, 0, 96, nil)
+	}
+}
+
+// CreateGameSession places a new game session on an idle, ready server process
+// of the fleet's location and tells the process to start it.
+func (s *Service) CreateGameSession(ctx context.Context, in *shapes.CreateGameSessionInput) (*shapes.CreateGameSessionOutput, error) {
+	var c checker
+	c.str("FleetId", in.FleetId, 1, 512, reFleetIDOrArn)
+	c.str("AliasId", in.AliasId, 1, 512, reAliasIDOrArn)
+	c.required("MaximumPlayerSessionCount", in.MaximumPlayerSessionCount != nil)
+	c.int32Range("MaximumPlayerSessionCount", in.MaximumPlayerSessionCount, 0, model.MaxPlayersPerGameSession)
+	c.str("Name", in.Name, 1, 1024, nil)
+	checkGameProperties(&c, in.GameProperties)
+	c.str("CreatorId", in.CreatorId, 1, 1024, nil)
+	c.str("GameSessionId", in.GameSessionId, 1, 48, reIDString)
+	c.str("IdempotencyToken", in.IdempotencyToken, 1, 48, reIDString)
+	c.str("GameSessionData", in.GameSessionData, 1, 262144, nil)
+	c.str("Location", in.Location, 1, 64, reLocation)
+	if err := c.Err(); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	var (
+		g        model.GameSession
+		existing bool
+	)
+	err := s.st.Update(ctx, func(tx store.Tx) error {
+		existing = false
+		fleet, err := s.resolveFleet(tx, in.FleetId, in.AliasId)
+		if err != nil {
+			return err
+		}
+		if fleet.Status != model.FleetActive {
+			return apierr.New(apierr.InvalidFleetStatus, "Fleet %s is in status %s; game sessions can only be created on an ACTIVE fleet.", fleet.ID, fleet.Status)
+		}
+		loc := deref(in.Location)
+		if loc == "" {
+			return apierr.Invalid("Location is required for ANYWHERE fleets")
+		}
+		if !contains(fleet.Locations, loc) {
+			return apierr.Invalid("Location %s is not a location of fleet %s", loc, fleet.ID)
+		}
+		idString := "gsess-" + newUUID()
+		switch {
+		case in.IdempotencyToken != nil:
+			idString = *in.IdempotencyToken
+		case in.GameSessionId != nil:
+			idString = *in.GameSessionId
+		}
+		id := s.gameSessionArn(fleet.ID, idString)
+		prev, err := tx.GetGameSession(id)
+		switch {
+		case err == nil && in.IdempotencyToken != nil:
+			g, existing = prev, true
+			return nil
+		case err == nil:
+			return apierr.New(apierr.IdempotentParameterMismatch, "A game session with ID %s already exists in fleet %s.", idString, fleet.ID)
+		case !errors.Is(err, store.ErrNotFound):
+			return err
+		}
+		if err := s.checkCreatorLimit(tx, fleet, deref(in.CreatorId), now); err != nil {
+			return err
+		}
+		p, err := s.pickProcess(tx, fleet.ID, loc)
+		if err != nil {
+			return err
+		}
+		props := make([]model.GameProperty, 0, len(in.GameProperties))
+		for _, gp := range in.GameProperties {
+			props = append(props, model.GameProperty{Key: deref(gp.Key), Value: deref(gp.Value)})
+		}
+		protection := fleet.NewGameSessionProtectionPolicy
+		if protection == "" {
+			protection = model.NoProtection
+		}
+		g = model.GameSession{
+			ID:                          id,
+			Name:                        deref(in.Name),
+			FleetID:                     fleet.ID,
+			FleetArn:                    fleet.Arn,
+			CreationTime:                now,
+			MaximumPlayerSessionCount:   *in.MaximumPlayerSessionCount,
+			Status:                      model.GameSessionActivating,
+			GameProperties:              props,
+			IPAddress:                   p.IPAddress,
+			DNSName:                     p.DNSName,
+			Port:                        p.Port,
+			PlayerSessionCreationPolicy: model.AcceptAll,
+			CreatorID:                   deref(in.CreatorId),
+			GameSessionData:             deref(in.GameSessionData),
+			Location:                    loc,
+			ComputeName:                 p.ComputeName,
+			ProcessID:                   p.ID,
+			ProtectionPolicy:            protection,
+			IdempotencyToken:            deref(in.IdempotencyToken),
+		}
+		if err := tx.InsertGameSession(g); err != nil {
+			return err
+		}
+		p.GameSessionID = g.ID
+		return tx.PutProcess(p)
+	})
+	if err != nil {
+		return nil, storeErr(err)
+	}
+	if !existing {
+		s.armActivationTimeout(g, s.activationTimeout(ctx, g.FleetID))
+		s.pushCreateGameSession(g)
+	}
+	out := toGameSession(g)
+	return &shapes.CreateGameSessionOutput{GameSession: &out}, nil
+}
+
+// pickProcess chooses the oldest eligible, idle, connected process of the
+// fleet location. Eligibility starts at the first heartbeat after activation,
+// which closes the SDK's ProcessReady race (spec §5).
+func (s *Service) pickProcess(tx store.Tx, fleetID, location string) (model.Process, error) {
+	ps, err := tx.ListProcesses(store.ProcessFilter{FleetID: fleetID, Statuses: []model.ProcessStatus{model.ProcessActive}})
+	if err != nil {
+		return model.Process{}, err
+	}
+	for _, p := range ps {
+		if p.Location == location && p.Eligible && p.GameSessionID == "" && s.hub.connected(p.ID) {
+			return p, nil
+		}
+	}
+	return model.Process{}, apierr.New(apierr.FleetCapacityExceeded, "Unable to reserve a process on fleet %s in location %s: no server process is available to host a new game session.", fleetID, location)
+}
+
+// checkCreatorLimit enforces the fleet's ResourceCreationLimitPolicy for requests
+// that carry a CreatorId.
+func (s *Service) checkCreatorLimit(tx store.Tx, fleet model.Fleet, creatorID string, now time.Time) error {
+	pol := fleet.ResourceCreationLimitPolicy
+	if creatorID == "" || pol == nil || pol.PolicyPeriodInMinutes <= 0 {
+		return nil
+	}
+	recent, err := tx.ListGameSessions(store.GameSessionFilter{
+		FleetID:      fleet.ID,
+		CreatorID:    creatorID,
+		CreatedAfter: now.Add(-time.Duration(pol.PolicyPeriodInMinutes) * time.Minute),
+	})
+	if err != nil {
+		return err
+	}
+	if len(recent) >= int(pol.NewGameSessionsPerCreator) {
+		return apierr.New(apierr.LimitExceeded, "Creator %s has reached the limit of %d new game sessions per %d minutes on fleet %s.", creatorID, pol.NewGameSessionsPerCreator, pol.PolicyPeriodInMinutes, fleet.ID)
+	}
+	return nil
+}
+
+func (s *Service) activationTimeout(ctx context.Context, fleetID string) time.Duration {
+	var secs int32
+	_ = s.st.View(ctx, func(tx store.Tx) error {
+		f, err := tx.GetFleet(fleetID)
+		secs = f.GameSessionActivationTimeoutSeconds
+		return err
+	})
+	if secs > 0 {
+		return time.Duration(secs) * time.Second
+	}
+	return s.cfg.DefaultActivationTimeout
+}
+
+func (s *Service) pushCreateGameSession(g model.GameSession) {
+	props := make(map[string]string, len(g.GameProperties))
+	for _, p := range g.GameProperties {
+		props[p.Key] = p.Value
+	}
+	s.push(g.ProcessID, sdkmsg.CreateGameSession{
+		Action:                    sdkmsg.PushCreateGameSession,
+		GameSessionId:             g.ID,
+		GameSessionName:           g.Name,
+		GameSessionData:           g.GameSessionData,
+		MatchmakerData:            g.MatchmakerData,
+		MaximumPlayerSessionCount: int(g.MaximumPlayerSessionCount),
+		Port:                      int(g.Port),
+		IpAddress:                 g.IPAddress,
+		DnsName:                   g.DNSName,
+		GameProperties:            props,
+	})
+}
+
+// push sends a frame to a process if it is connected. A process that is not
+// connected misses it; the timers that guard every lifecycle step clean up.
+func (s *Service) push(processID string, frame any) {
+	conn, ok := s.hub.get(processID)
+	if !ok {
+		s.log.Warn("process not connected; push dropped", "process", processID, "frame", frameAction(frame))
+		return
+	}
+	if err := conn.Push(frame); err != nil {
+		s.log.Warn("push failed", "process", processID, "frame", frameAction(frame), "err", err)
+	}
+}
+
+func frameAction(frame any) string {
+	switch f := frame.(type) {
+	case sdkmsg.CreateGameSession:
+		return f.Action
+	case sdkmsg.TerminateProcess:
+		return f.Action
+	case sdkmsg.RefreshConnection:
+		return f.Action
+	case sdkmsg.UpdateGameSession:
+		return f.Action
+	}
+	return "?"
+}
+
+func contains(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// selectGameSessions implements the shared selection of DescribeGameSessions and
+// DescribeGameSessionDetails.
+func (s *Service) selectGameSessions(ctx context.Context, fleetID, aliasID, gameSessionID, location, statusFilter *string, limit *int32, next *string) ([]model.GameSession, *string, error) {
+	var c checker
+	c.str("FleetId", fleetID, 1, 512, reFleetIDOrArn)
+	c.str("GameSessionId", gameSessionID, 1, 512, reArnString)
+	c.str("AliasId", aliasID, 1, 512, reAliasIDOrArn)
+	c.str("Location", location, 1, 64, reLocation)
+	c.str("StatusFilter", statusFilter, 1, 1024, nil)
+	if statusFilter != nil {
+		c.enum("StatusFilter", *statusFilter, gameSessionStatusFilters...)
+	}
+	c.int32Range("Limit", limit, 1, maxInt32)
+	c.str("NextToken", next, 1, 1024, nil)
+	if err := c.Err(); err != nil {
+		return nil, nil, err
+	}
+	if gameSessionID == nil && fleetID == nil && aliasID == nil {
+		return nil, nil, apierr.Invalid("One of FleetId, AliasId or GameSessionId is required")
+	}
+	var list []model.GameSession
+	err := s.st.View(ctx, func(tx store.Tx) error {
+		if gameSessionID != nil {
+			g, err := tx.GetGameSession(*gameSessionID)
+			if errors.Is(err, store.ErrNotFound) {
+				return apierr.New(apierr.NotFound, "Game session %s not found.", *gameSessionID)
+			}
+			if err != nil {
+				return err
+			}
+			if statusFilter == nil || string(g.Status) == *statusFilter {
+				list = []model.GameSession{g}
+			}
+			return nil
+		}
+		fleet, err := s.resolveFleet(tx, fleetID, aliasID)
+		if err != nil {
+			return err
+		}
+		f := store.GameSessionFilter{FleetID: fleet.ID, Location: deref(location)}
+		if statusFilter != nil {
+			f.Statuses = []model.GameSessionStatus{model.GameSessionStatus(*statusFilter)}
+		}
+		list, err = tx.ListGameSessions(f)
+		return err
+	})
+	if err != nil {
+		return nil, nil, storeErr(err)
+	}
+	return page(list, limit, next, 100)
+}
+
+// DescribeGameSessions lists game sessions by fleet, alias or id.
+func (s *Service) DescribeGameSessions(ctx context.Context, in *shapes.DescribeGameSessionsInput) (*shapes.DescribeGameSessionsOutput, error) {
+	list, next, err := s.selectGameSessions(ctx, in.FleetId, in.AliasId, in.GameSessionId, in.Location, in.StatusFilter, in.Limit, in.NextToken)
+	if err != nil {
+		return nil, err
+	}
+	return &shapes.DescribeGameSessionsOutput{GameSessions: toGameSessions(list), NextToken: next}, nil
+}
+
+// DescribeGameSessionDetails is DescribeGameSessions plus each session's protection policy.
+func (s *Service) DescribeGameSessionDetails(ctx context.Context, in *shapes.DescribeGameSessionDetailsInput) (*shapes.DescribeGameSessionDetailsOutput, error) {
+	list, next, err := s.selectGameSessions(ctx, in.FleetId, in.AliasId, in.GameSessionId, in.Location, in.StatusFilter, in.Limit, in.NextToken)
+	if err != nil {
+		return nil, err
+	}
+	details := make([]shapes.GameSessionDetail, 0, len(list))
+	for _, g := range list {
+		gs := toGameSession(g)
+		details = append(details, shapes.GameSessionDetail{GameSession: &gs, ProtectionPolicy: g.ProtectionPolicy})
+	}
+	return &shapes.DescribeGameSessionDetailsOutput{GameSessionDetails: details, NextToken: next}, nil
+}
+
+// UpdateGameSession changes only the members supplied; game properties merge.
+func (s *Service) UpdateGameSession(ctx context.Context, in *shapes.UpdateGameSessionInput) (*shapes.UpdateGameSessionOutput, error) {
+	var c checker
+	c.reqStr("GameSessionId", in.GameSessionId, 1, 512, reArnString)
+	c.int32Range("MaximumPlayerSessionCount", in.MaximumPlayerSessionCount, 0, model.MaxPlayersPerGameSession)
+	c.str("Name", in.Name, 1, 1024, nil)
+	c.enum("PlayerSessionCreationPolicy", in.PlayerSessionCreationPolicy, model.AcceptAll, model.DenyAll)
+	c.enum("ProtectionPolicy", in.ProtectionPolicy, model.NoProtection, model.FullProtection)
+	checkGameProperties(&c, in.GameProperties)
+	if err := c.Err(); err != nil {
+		return nil, err
+	}
+	var g model.GameSession
+	err := s.st.Update(ctx, func(tx store.Tx) error {
+		var err error
+		g, err = tx.GetGameSession(*in.GameSessionId)
+		if errors.Is(err, store.ErrNotFound) {
+			return apierr.New(apierr.NotFound, "Game session %s not found.", *in.GameSessionId)
+		}
+		if err != nil {
+			return err
+		}
+		if g.Status.Ended() || g.Status == model.GameSessionTerminating {
+			return apierr.New(apierr.InvalidGameSessionStatus, "Game session %s is in status %s and can no longer be updated.", g.ID, g.Status)
+		}
+		if in.MaximumPlayerSessionCount != nil {
+			g.MaximumPlayerSessionCount = *in.MaximumPlayerSessionCount
+		}
+		if in.Name != nil {
+			g.Name = *in.Name
+		}
+		if in.PlayerSessionCreationPolicy != "" {
+			g.PlayerSessionCreationPolicy = in.PlayerSessionCreationPolicy
+		}
+		if in.ProtectionPolicy != "" {
+			g.ProtectionPolicy = in.ProtectionPolicy
+		}
+		g.GameProperties = mergeProperties(g.GameProperties, in.GameProperties)
+		if len(g.GameProperties) > 16 {
+			return apierr.Invalid("GameProperties must contain 0 to 16 items after the update")
+		}
+		return tx.PutGameSession(g)
+	})
+	if err != nil {
+		return nil, storeErr(err)
+	}
+	out := toGameSession(g)
+	return &shapes.UpdateGameSessionOutput{GameSession: &out}, nil
+}
+
+func mergeProperties(have []model.GameProperty, add []shapes.GameProperty) []model.GameProperty {
+	out := append([]model.GameProperty(nil), have...)
+	for _, a := range add {
+		k, v := deref(a.Key), deref(a.Value)
+		replaced := false
+		for i := range out {
+			if out[i].Key == k {
+				out[i].Value, replaced = v, true
+				break
+			}
+		}
+		if !replaced {
+			out = append(out, model.GameProperty{Key: k, Value: v})
+		}
+	}
+	return out
+}
+
+// TerminateGameSession asks the hosting process to end (TRIGGER_ON_PROCESS_TERMINATE).
+// FORCE_TERMINATE needs a host agent, which Anywhere computes do not run (yet).
+func (s *Service) TerminateGameSession(ctx context.Context, in *shapes.TerminateGameSessionInput) (*shapes.TerminateGameSessionOutput, error) {
+	var c checker
+	c.reqStr("GameSessionId", in.GameSessionId, 1, 512, reArnString)
+	c.required("TerminationMode", in.TerminationMode != "")
+	c.enum("TerminationMode", in.TerminationMode, "TRIGGER_ON_PROCESS_TERMINATE", "FORCE_TERMINATE")
+	if err := c.Err(); err != nil {
+		return nil, err
+	}
+	var (
+		g       model.GameSession
+		changed bool
+	)
+	err := s.st.Update(ctx, func(tx store.Tx) error {
+		changed = false
+		var err error
+		g, err = tx.GetGameSession(*in.GameSessionId)
+		if errors.Is(err, store.ErrNotFound) {
+			return apierr.New(apierr.NotFound, "Game session %s not found.", *in.GameSessionId)
+		}
+		if err != nil {
+			return err
+		}
+		if g.Status.Ended() {
+			return apierr.New(apierr.InvalidGameSessionStatus, "Game session %s is in status %s and cannot be terminated.", g.ID, g.Status)
+		}
+		if in.TerminationMode == "FORCE_TERMINATE" {
+			return apierr.Invalid("TerminationMode FORCE_TERMINATE is not supported on ANYWHERE fleet computes that do not run a host agent; use TRIGGER_ON_PROCESS_TERMINATE")
+		}
+		if g.Status == model.GameSessionTerminating {
+			return nil
+		}
+		g.Status = model.GameSessionTerminating
+		g.StatusReason = model.ReasonTriggeredOnProcessTerminate
+		if err := tx.PutGameSession(g); err != nil {
+			return err
+		}
+		if p, err := tx.GetProcess(g.ProcessID); err == nil && p.Status == model.ProcessActive {
+			p.Status = model.ProcessTerminating
+			if err := tx.PutProcess(p); err != nil {
+				return err
+			}
+		}
+		changed = true
+		return nil
+	})
+	if err != nil {
+		return nil, storeErr(err)
+	}
+	s.conns.drop(g.ID)
+	if changed {
+		s.stopTimer("activation:" + g.ID)
+		s.askToTerminate(g.ProcessID)
+	}
+	out := toGameSession(g)
+	return &shapes.TerminateGameSessionOutput{GameSession: &out}, nil
+}
+
+// askToTerminate pushes TerminateProcess and ends the process anyway if it has
+// not called ProcessEnding within the grace period.
+func (s *Service) askToTerminate(processID string) {
+	deadline := s.now().Add(s.cfg.TerminationGrace)
+	s.push(processID, sdkmsg.TerminateProcess{Action: sdkmsg.PushTerminateProcess, TerminationTime: deadline.UnixMilli()})
+	s.armTerminationGrace(processID, s.cfg.TerminationGrace)
+}

@@ -1,0 +1,75 @@
+package core
+
+import (
+	"sync"
+
+	"github.com/openlift/openlift/internal/sdkws"
+)
+
+// hub tracks the live WebSocket connection of each game server process.
+type hub struct {
+	mu    sync.RWMutex
+	conns map[string]hubEntry // by process id
+}
+
+type hubEntry struct {
+	id   sdkws.Identity
+	conn sdkws.Conn
+}
+
+func (h *hub) attach(id sdkws.Identity, c sdkws.Conn) {
+	h.mu.Lock()
+	h.conns[id.ProcessID] = hubEntry{id: id, conn: c}
+	h.mu.Unlock()
+}
+
+// detach removes c if it is still the process's current connection: a
+// reconnect may already have replaced it.
+func (h *hub) detach(id sdkws.Identity, c sdkws.Conn) {
+	h.mu.Lock()
+	if e, ok := h.conns[id.ProcessID]; ok && e.conn == c {
+		delete(h.conns, id.ProcessID)
+	}
+	h.mu.Unlock()
+}
+
+func (h *hub) get(processID string) (sdkws.Conn, bool) {
+	h.mu.RLock()
+	e, ok := h.conns[processID]
+	h.mu.RUnlock()
+	return e.conn, ok
+}
+
+func (h *hub) connected(processID string) bool {
+	_, ok := h.get(processID)
+	return ok
+}
+
+// byCompute returns the connected processes of one compute.
+func (h *hub) byCompute(fleetID, computeName string) []hubEntry {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	var out []hubEntry
+	for _, e := range h.conns {
+		if e.id.FleetID == fleetID && e.id.ComputeName == computeName {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// computes returns the distinct (fleet, compute) pairs with a live connection.
+func (h *hub) computes() [][2]string {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	seen := map[[2]string]bool{}
+	var out [][2]string
+	for _, e := range h.conns {
+		k := [2]string{e.id.FleetID, e.id.ComputeName}
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	return out
+}
