@@ -55,6 +55,10 @@ func newCodecs() (codecs, error) {
 		// []byte (blobs) as byte strings, as the model says.
 		ByteSliceLaterFormat: cbor.ByteSliceLaterFormatNone,
 		TagsMd:               cbor.TagsAllowed,
+		// Timestamps must be tag 1; shapes.Timestamp writes it, and this makes
+		// a plain time.Time do the same.
+		Time:    cbor.TimeUnixDynamic,
+		TimeTag: cbor.EncTagRequired,
 	}.UserBufferEncMode()
 	if err != nil {
 		return codecs{}, fmt.Errorf("api: cbor encoder: %w", err)
@@ -66,9 +70,14 @@ func newCodecs() (codecs, error) {
 		TagsMd: cbor.TagsAllowed,
 		// Member names are case-sensitive in Smithy.
 		FieldNameMatching: cbor.FieldNameMatchingCaseSensitive,
-		// Strings must be text strings, as smithy-go itself insists.
-		ByteStringToString: cbor.ByteStringToStringForbidden,
-		UTF8:               cbor.UTF8RejectInvalid,
+		// Strings and map keys must be text strings, as smithy-go itself insists.
+		ByteStringToString:  cbor.ByteStringToStringForbidden,
+		MapKeyByteString:    cbor.MapKeyByteStringForbidden,
+		FieldNameByteString: cbor.FieldNameByteStringForbidden,
+		UTF8:                cbor.UTF8RejectInvalid,
+		// shapes.Timestamp insists on tag 1 itself; this holds any time.Time a
+		// future shape might carry to the same rule.
+		TimeTag: cbor.DecTagRequired,
 		// Ints stay ints: a float into an int32 member is an error.
 		IntDec:          cbor.IntDecConvertNone,
 		MaxNestedLevels: 32,

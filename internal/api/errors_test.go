@@ -245,6 +245,22 @@ func TestAuthBoundaries(t *testing.T) {
 				t.Errorf("status %d; want 200 (%s)", res.status, res.raw)
 			}
 		})
+		t.Run(p.String()+"/query string and repeated header", func(t *testing.T) {
+			// No GameLift client sends these, but a signature over them must
+			// still verify the way the reference signer computes it.
+			body := validBody(t, p)
+			r := request{proto: p, op: "CreateGameSession", body: body}.build(t)
+			r.URL.RawQuery = "b=2&a=x%20y&a=0&c"
+			r.Header.Add("X-Multi", "one")
+			r.Header.Add("X-Multi", "  two   words ")
+			r.Header.Del("Authorization")
+			signRequest(t, r, body, "", "", time.Time{})
+			svc := &countingService{}
+			res := do(t, newTestHandler(t, svc, testNow), r)
+			if res.status != 200 || svc.calls.Load() != 1 {
+				t.Errorf("status %d; want 200 (%s)", res.status, res.raw)
+			}
+		})
 		t.Run(p.String()+"/secret rotated between requests", func(t *testing.T) {
 			// The derived key is cached; a new secret must not be answered
 			// from the cache.
@@ -310,6 +326,15 @@ func TestRoutingErrors(t *testing.T) {
 				return request{proto: protoCBOR, op: "LaunchRocket", body: []byte{0xa0}}.build(t)
 			},
 			status: 400, code: "UnknownOperationException", message: "LaunchRocket is not a GameLift operation.",
+		},
+		{
+			// Getting past SigV4 to a 400 shows the escaped path was
+			// canonicalised (double-encoded) as the reference signer does.
+			name: "CBOR operation with an escaped path", proto: protoCBOR,
+			build: func(t *testing.T) *http.Request {
+				return httpRequest(t, http.MethodPost, cborPathPrefix+"List%20Fleets", []byte{0xa0}, nil)
+			},
+			status: 400, code: "UnknownOperationException", message: "List Fleets is not a GameLift operation.",
 		},
 		{
 			name: "unsupported JSON operation", proto: protoJSON,
@@ -386,22 +411,28 @@ func TestSerializationErrors(t *testing.T) {
 			"Member FleetId cannot be decoded from a CBOR byte string; it must be a string."},
 		{"CBOR int32 overflow", protoCBOR, mustCBOR(t, map[string]any{"MaximumPlayerSessionCount": 1 << 40}),
 			"Member MaximumPlayerSessionCount is out of range; it must be a 32-bit integer."},
-		{"CBOR untagged timestamp", protoCBOR, nil, "Cannot decode the CBOR request body: timestamp must be CBOR tag 1"},
+		{"CBOR byte-string map key", protoCBOR,
+			[]byte{0xa1, 0x6d, 'P', 'l', 'a', 'y', 'e', 'r', 'D', 'a', 't', 'a', 'M', 'a', 'p', 0xa1, 0x41, 'k', 0x61, 'v'},
+			"Member PlayerDataMap cannot be decoded from a CBOR byte string; it must be a string."},
+		// Timestamps must be tag 1; a bare number is refused, as the Go client
+		// itself refuses one.
+		{"CBOR untagged timestamp", protoCBOR, mustCBOR(t, map[string]any{"StartTime": 1700000000}),
+			"Cannot decode the CBOR request body: timestamp must be CBOR tag 1"},
 		{"CBOR trailing data", protoCBOR, []byte{0xa0, 0xa0}, "Malformed CBOR request body"},
+	}
+	// Cases about members CreateGameSession lacks go to another operation.
+	opFor := map[string]string{
+		"CBOR byte-string map key": "CreatePlayerSessions",
+		"CBOR untagged timestamp":  "DescribeFleetEvents",
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			svc := &countingService{}
-			op := "CreateGameSession"
-			var h http.Handler = newTestHandler(t, svc, testNow)
-			if tt.body == nil {
-				// Timestamps must be tag 1; a bare number is refused as the Go
-				// client itself would refuse it.
-				op = "DescribeFleetEvents"
-				tt.body = mustCBOR(t, map[string]any{"StartTime": 1700000000})
-				h = newTestHandler(t, &eventsService{}, testNow)
+			svc := &serialService{}
+			op := opFor[tt.name]
+			if op == "" {
+				op = "CreateGameSession"
 			}
-			res := do(t, h, request{proto: tt.proto, op: op, body: tt.body}.build(t))
+			res := do(t, newTestHandler(t, svc, testNow), request{proto: tt.proto, op: op, body: tt.body}.build(t))
 			checkError(t, res, tt.proto, 400, "SerializationException")
 			if msg, _ := res.body["message"].(string); !strings.HasPrefix(msg, tt.message) {
 				t.Errorf("message %q; want prefix %q", msg, tt.message)
@@ -413,10 +444,17 @@ func TestSerializationErrors(t *testing.T) {
 	}
 }
 
-type eventsService struct{}
+// serialService adds the operations with timestamp and map members.
+type serialService struct{ countingService }
 
-func (eventsService) DescribeFleetEvents(ctx context.Context, in *shapes.DescribeFleetEventsInput) (*shapes.DescribeFleetEventsOutput, error) {
+func (s *serialService) DescribeFleetEvents(ctx context.Context, in *shapes.DescribeFleetEventsInput) (*shapes.DescribeFleetEventsOutput, error) {
+	s.calls.Add(1)
 	return &shapes.DescribeFleetEventsOutput{}, nil
+}
+
+func (s *serialService) CreatePlayerSessions(ctx context.Context, in *shapes.CreatePlayerSessionsInput) (*shapes.CreatePlayerSessionsOutput, error) {
+	s.calls.Add(1)
+	return &shapes.CreatePlayerSessionsOutput{}, nil
 }
 
 // TestDecodeAccepted covers inputs every decoder must take.

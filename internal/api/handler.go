@@ -250,9 +250,8 @@ func (h *handler) lookup(r *http.Request, p protocol, opName string) (*operation
 // reads by hand rather than through io.ReadAll or MaxBytesReader so that a
 // pooled buffer is reused and nothing else is allocated.
 func readBody(r *http.Request, b []byte) ([]byte, *apierr.Error) {
-	tooLarge := apierr.New(requestEntityTooLarge, "The request body is larger than %d bytes.", maxBodyBytes)
 	if r.ContentLength > maxBodyBytes {
-		return b, tooLarge
+		return b, errTooLarge()
 	}
 	if r.Body == nil || r.Body == http.NoBody {
 		return b, nil
@@ -269,7 +268,7 @@ func readBody(r *http.Request, b []byte) ([]byte, *apierr.Error) {
 		n, err := r.Body.Read(b[len(b):cap(b)])
 		b = b[:len(b)+n]
 		if len(b) > maxBodyBytes {
-			return b, tooLarge
+			return b, errTooLarge()
 		}
 		if err == io.EOF {
 			return b, nil
@@ -277,11 +276,15 @@ func readBody(r *http.Request, b []byte) ([]byte, *apierr.Error) {
 		if err != nil {
 			var mbe *http.MaxBytesError
 			if errors.As(err, &mbe) {
-				return b, tooLarge
+				return b, errTooLarge()
 			}
 			return b, apierr.New(apierr.Serialization, "Could not read the request body.")
 		}
 	}
+}
+
+func errTooLarge() *apierr.Error {
+	return apierr.New(requestEntityTooLarge, "The request body is larger than %d bytes.", maxBodyBytes)
 }
 
 func (h *handler) writeOutput(w http.ResponseWriter, r *http.Request, p protocol, opName string, ri *reqInfo, x *exchange, out any) {
@@ -384,8 +387,11 @@ func (h *handler) write(w http.ResponseWriter, p protocol, status int, requestID
 			hdr["X-Amzn-Errortype"] = []string{string(code)}
 		}
 	}
-	hdr["X-Amzn-Requestid"] = []string{requestID}
-	hdr["Content-Length"] = []string{strconv.Itoa(len(body))}
+	// One backing array for both per-response values, capped so that an
+	// append by a wrapping middleware cannot reach the neighbour.
+	vals := []string{requestID, strconv.Itoa(len(body))}
+	hdr["X-Amzn-Requestid"] = vals[0:1:1]
+	hdr["Content-Length"] = vals[1:2:2]
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"hash"
 	"net/http"
 	"net/textproto"
 	"net/url"
@@ -156,13 +157,16 @@ const (
 // signing keys (one per key, day and region) and parsed SignedHeaders lists
 // (one per client flavour).
 type verifier struct {
-	keys    boundedCache[signingKey]
+	keys    boundedCache[*signingKey]
 	headers boundedCache[[]signedHeader]
 }
 
+// signingKey is a derived key with a pool of HMACs already keyed with it:
+// keying an HMAC costs two SHA-256 blocks and several allocations, which a
+// Reset avoids. The secret is kept so a rotated secret never hits the cache.
 type signingKey struct {
 	secret string
-	key    [sha256.Size]byte
+	macs   sync.Pool // of hash.Hash
 }
 
 // signedHeader is one name from SignedHeaders together with the key under which
@@ -222,14 +226,18 @@ func (v *verifier) verify(r *http.Request, a *authorization, amzDate, secret str
 	sts = append(sts, '\n')
 	sts = hex.AppendEncode(sts, crHash[:])
 
-	key := v.signingKey(a, secret)
-	mac := hmac.New(sha256.New, key[:])
+	sk := v.signingKey(a, secret)
+	mac := sk.macs.Get().(hash.Hash)
 	mac.Write(sts[crLen:])
-	var want [sha256.Size]byte
-	mac.Sum(want[:0])
+	// Summing into the scratch buffer's spare room keeps the MAC off the heap.
+	withMAC := mac.Sum(sts)
+	want := withMAC[len(sts):]
+	mac.Reset()
+	sk.macs.Put(mac)
+	sts = withMAC[:len(sts)]
 
 	got, ok := decodeHex32(a.signature)
-	if !ok || !hmac.Equal(got[:], want[:]) {
+	if !ok || !hmac.Equal(got[:], want) {
 		return sts, crLen, apierr.New(apierr.InvalidSignature, msgSignatureMismatch)
 	}
 	return sts, crLen, nil
@@ -313,11 +321,10 @@ func (v *verifier) parseSignedHeaders(s string) ([]signedHeader, *apierr.Error) 
 }
 
 // signingKey derives (or recalls) HMAC(HMAC(HMAC(HMAC("AWS4"+secret, date),
-// region), service), "aws4_request"). The secret is stored with the key so a
-// rotated secret is never answered from the cache.
-func (v *verifier) signingKey(a *authorization, secret string) [sha256.Size]byte {
+// region), service), "aws4_request").
+func (v *verifier) signingKey(a *authorization, secret string) *signingKey {
 	if k, ok := v.keys.get(a.credential); ok && k.secret == secret {
-		return k.key
+		return k
 	}
 	k := []byte("AWS4" + secret)
 	for _, s := range [...]string{a.date, a.region, a.service, sigTerminator} {
@@ -325,10 +332,10 @@ func (v *verifier) signingKey(a *authorization, secret string) [sha256.Size]byte
 		mac.Write([]byte(s))
 		k = mac.Sum(nil)
 	}
-	sk := signingKey{secret: secret}
-	copy(sk.key[:], k)
+	sk := &signingKey{secret: secret}
+	sk.macs.New = func() any { return hmac.New(sha256.New, k) }
 	v.keys.put(strings.Clone(a.credential), sk)
-	return sk.key
+	return sk
 }
 
 // appendHeaderValue writes the canonical value of one signed header: values
@@ -374,10 +381,13 @@ func appendTrimmed(b []byte, v string) []byte {
 // appendCanonicalURI writes the path URI-encoded once more, as SigV4 does for
 // every service but S3. Real GameLift paths are plain ASCII and pass through.
 func appendCanonicalURI(b []byte, u *url.URL) []byte {
-	p := u.EscapedPath()
-	if p == "" {
+	if u.Path == "" {
 		return append(b, '/')
 	}
+	if u.RawPath == "" && plainPath(u.Path) {
+		return append(b, u.Path...)
+	}
+	p := u.EscapedPath()
 	for i := 0; i < len(p); i++ {
 		c := p[i]
 		if c == '/' || unreserved(c) {
@@ -387,6 +397,15 @@ func appendCanonicalURI(b []byte, u *url.URL) []byte {
 		}
 	}
 	return b
+}
+
+func plainPath(p string) bool {
+	for i := 0; i < len(p); i++ {
+		if c := p[i]; c != '/' && !unreserved(c) {
+			return false
+		}
+	}
+	return true
 }
 
 // appendCanonicalQuery writes the sorted, encoded query. No GameLift client
