@@ -273,7 +273,7 @@ func newAuthToken() (string, error) {
 // least three quarters of a lifetime after it was minted, by which time the
 // token before it (displaced a quarter lifetime before its expiry) is dead.
 func (s *Service) rotateToken(c *model.Compute, now time.Time) (bool, error) {
-	if c.AuthToken != "" && c.AuthTokenExpiry.Sub(now) > s.cfg.TokenLifetime/4 {
+	if !s.tokenDue(*c, now) {
 		return false, nil
 	}
 	tok, err := newAuthToken()
@@ -287,6 +287,11 @@ func (s *Service) rotateToken(c *model.Compute, now time.Time) (bool, error) {
 	}
 	c.AuthToken, c.AuthTokenExpiry = tok, now.Add(s.cfg.TokenLifetime)
 	return true, nil
+}
+
+// tokenDue reports whether rotateToken would mint.
+func (s *Service) tokenDue(c model.Compute, now time.Time) bool {
+	return c.AuthToken == "" || c.AuthTokenExpiry.Sub(now) <= s.cfg.TokenLifetime/4
 }
 
 // GetComputeAuthToken returns the compute's current auth token, minting a new
@@ -402,9 +407,9 @@ func tokenMatches(stored, given string) bool {
 }
 
 // pushToken sends RefreshConnection with token to every connected process of
-// the compute. A process that misses it (queue full, not connected) still has
-// a valid token until the previous one expires, and the next refresh or
-// rotation reaches it.
+// the compute. A process that misses it (not connected, or its queue was full
+// and the socket closed) reconnects with the previous token, which is still
+// valid for a quarter lifetime, and Authenticate then sends it the current one.
 func (s *Service) pushToken(fleetID, computeName, token string) {
 	frame := sdkmsg.RefreshConnection{
 		Action:                    sdkmsg.PushRefreshConnection,
@@ -459,7 +464,16 @@ func (s *Service) refreshConnections(ctx context.Context) {
 			cp     model.Compute
 			minted bool
 		)
-		err := s.st.Update(ctx, func(tx store.Tx) error {
+		// Most ticks find nothing to do: look before taking the write lock.
+		err := s.st.View(ctx, func(tx store.Tx) error {
+			var err error
+			cp, err = tx.GetCompute(fid, computeName)
+			return err
+		})
+		if err == nil && !s.tokenDue(cp, now) {
+			continue
+		}
+		err = s.st.Update(ctx, func(tx store.Tx) error {
 			minted = false
 			f, err := tx.GetFleet(fid)
 			if err != nil || f.Status != model.FleetActive {
