@@ -305,6 +305,7 @@ func (t *tx) PutProcess(p model.Process) error {
 
 func (t *tx) ListProcesses(f store.ProcessFilter) ([]model.Process, error) {
 	var q where
+	q.eq("id", f.ProcessID)
 	q.eq("fleet_id", f.FleetID)
 	q.eq("compute_name", f.ComputeName)
 	q.in("status", stringsOf(f.Statuses))

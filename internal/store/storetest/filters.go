@@ -87,11 +87,14 @@ func testListProcesses(t *testing.T, s store.Store) {
 		{Statuses: []model.ProcessStatus{model.ProcessActive, model.ProcessTerminating}},
 		{FleetID: "fleet-1", ComputeName: "host-a", Statuses: []model.ProcessStatus{model.ProcessTerminated}},
 		{FleetID: "fleet-9"},
+		{ProcessID: all[3].ID},
+		{ProcessID: all[3].ID, FleetID: all[3].FleetID, Statuses: []model.ProcessStatus{all[3].Status}},
+		{ProcessID: all[3].ID, FleetID: "fleet-9"},
 	}
 	for _, f := range filters {
 		got := must(t, s, func(tx store.Tx) ([]model.Process, error) { return tx.ListProcesses(f) })
 		want := reference(all, func(p model.Process) bool {
-			return matchStr(f.FleetID, p.FleetID) && matchStr(f.ComputeName, p.ComputeName) && matchAny(f.Statuses, p.Status)
+			return matchStr(f.ProcessID, p.ID) && matchStr(f.FleetID, p.FleetID) && matchStr(f.ComputeName, p.ComputeName) && matchAny(f.Statuses, p.Status)
 		}, cmp)
 		eqList(t, fmt.Sprintf("ListProcesses(%+v)", f), got, want)
 	}
