@@ -1,0 +1,66 @@
+package cli
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/openlift/openlift/internal/server"
+)
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	listen := fs.String("listen", "127.0.0.1:9080", "host:port for the GameLift API and the Server SDK WebSocket endpoint")
+	dataDir := fs.String("data-dir", "openlift-data", "directory for the embedded store and the admin credential")
+	region := fs.String("region", "us-west-2", "AWS Region name used in ARNs and expected in request signatures")
+	account := fs.String("account-id", "123456789012", "12-digit account id used in ARNs")
+	advertise := fs.String("advertise-url", "", "WebSocket URL handed to game servers (default ws://<listen>/)")
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	heartbeat := fs.Duration("heartbeat-timeout", 0, "end a server process after this long without a heartbeat (default 3m)")
+	tokenLifetime := fs.Duration("token-lifetime", 0, "compute auth token lifetime (default 1h)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		fmt.Fprintf(stderr, "openlift serve: bad -log-level: %v\n", err)
+		return 2
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	srv, err := server.New(ctx, server.Config{
+		Listen:               *listen,
+		DataDir:              *dataDir,
+		Region:               *region,
+		AccountID:            *account,
+		AdvertiseURL:         *advertise,
+		AdminAccessKeyID:     os.Getenv("OPENLIFT_ADMIN_ACCESS_KEY_ID"),
+		AdminSecretAccessKey: os.Getenv("OPENLIFT_ADMIN_SECRET_ACCESS_KEY"),
+		Logger:               logger,
+		HeartbeatTimeout:     *heartbeat,
+		TokenLifetime:        *tokenLifetime,
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "openlift serve: %v\n", err)
+		return 1
+	}
+	credPath, _ := filepath.Abs(filepath.Join(*dataDir, server.CredentialsFile))
+	switch {
+	case os.Getenv("OPENLIFT_ADMIN_ACCESS_KEY_ID") != "":
+		fmt.Fprintf(stdout, "admin credential: from OPENLIFT_ADMIN_ACCESS_KEY_ID / OPENLIFT_ADMIN_SECRET_ACCESS_KEY\n")
+	case srv.CredentialsCreated():
+		fmt.Fprintf(stdout, "created the admin credential: %s (profile \"openlift\")\n", credPath)
+	default:
+		fmt.Fprintf(stdout, "admin credential: %s (profile \"openlift\")\n", credPath)
+	}
+	fmt.Fprintf(stdout, "openlift listening on %s (region %s)\n", srv.URL(), *region)
+	if err := srv.Serve(ctx); err != nil {
+		fmt.Fprintf(stderr, "openlift serve: %v\n", err)
+		return 1
+	}
+	return 0
+}
