@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -109,16 +110,27 @@ type handler struct {
 	opts Options
 	log  *slog.Logger
 	up   websocket.Upgrader
+
+	// http.Server.Shutdown does not track hijacked connections, so the
+	// handler keeps its own set for Close.
+	mu     sync.Mutex
+	conns  map[*conn]struct{}
+	closed bool
+	wg     sync.WaitGroup
 }
 
 // NewHandler returns the SDK endpoint. It serves any path: the SDK keeps the
 // path of GAMELIFT_SDK_WEBSOCKET_URL, so routing is the caller's business.
+//
+// The returned handler also has a Close method (see handler.Close); call it
+// after http.Server.Shutdown and before closing what the Backend depends on.
 func NewHandler(b Backend, opts Options) http.Handler {
 	opts = opts.withDefaults()
 	return &handler{
-		b:    b,
-		opts: opts,
-		log:  opts.Logger,
+		b:     b,
+		opts:  opts,
+		log:   opts.Logger,
+		conns: map[*conn]struct{}{},
 		up: websocket.Upgrader{
 			HandshakeTimeout: opts.WriteTimeout,
 			// The SDK offers no subprotocol and no compression; leaving
@@ -127,8 +139,31 @@ func NewHandler(b Backend, opts Options) http.Handler {
 	}
 }
 
+// Close ends every connection with close code 1012 (service restart; the SDK
+// reconnects to whatever comes back), refuses further upgrades, and returns
+// once every connection has been detached from the Backend.
+func (h *handler) Close() {
+	h.mu.Lock()
+	h.closed = true
+	for c := range h.conns {
+		c.shutdown(websocket.CloseServiceRestart, "server shutting down")
+	}
+	h.mu.Unlock()
+	h.wg.Wait()
+}
+
+func (h *handler) isClosed() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.closed
+}
+
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	log := h.log.With("remote", r.RemoteAddr)
+	if h.isClosed() {
+		refuse(w, r, log, http.StatusServiceUnavailable, "openlift is shutting down", nil)
+		return
+	}
 	if !IsUpgrade(r) {
 		w.Header().Set("Upgrade", "websocket")
 		refuse(w, r, log, http.StatusUpgradeRequired, "this endpoint only accepts GameLift Server SDK WebSocket connections", nil)
@@ -192,6 +227,23 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := newConn(h, ws, id, log)
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		_ = ws.WriteControl(websocket.CloseMessage,
+			websocket.FormatCloseMessage(websocket.CloseServiceRestart, "server shutting down"), time.Now().Add(h.opts.WriteTimeout))
+		ws.Close()
+		return
+	}
+	h.conns[c] = struct{}{}
+	h.wg.Add(1)
+	h.mu.Unlock()
+	defer func() {
+		h.mu.Lock()
+		delete(h.conns, c)
+		h.mu.Unlock()
+		h.wg.Done()
+	}()
 	c.serve(r.Context())
 }
 

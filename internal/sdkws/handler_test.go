@@ -487,3 +487,25 @@ func TestLargeFrames(t *testing.T) {
 		}
 	})
 }
+
+func TestCloseEndsConnections(t *testing.T) {
+	e := newEnv(t, sdkws.Options{})
+	ws := e.dial(fixtureQuery(fixturePID, fixtureToken))
+	if !e.b.Await(waitLong, func() bool { return e.b.Conn(fixturePID) != nil }) {
+		t.Fatal("not attached")
+	}
+	h := e.srv.Config.Handler.(interface{ Close() })
+	h.Close()
+	// Close returns only after the Backend has been told.
+	if e.b.Open() != 0 {
+		t.Error("Close returned before Detach")
+	}
+	_ = ws.SetReadDeadline(time.Now().Add(waitLong))
+	if _, _, err := ws.ReadMessage(); !websocket.IsCloseError(err, websocket.CloseServiceRestart) {
+		t.Errorf("read error %v, want close 1012", err)
+	}
+	_, resp, err := websocket.DefaultDialer.Dial(e.wsURL(fixtureQuery(fixturePID, fixtureToken)), nil)
+	if err == nil || resp == nil || resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("dial after Close: %v (response %v), want 503", err, resp)
+	}
+}
