@@ -97,9 +97,8 @@ func (f *flow) run(t *testing.T) {
 			break
 		}
 	}
-	if !t.Failed() {
-		f.sim.kill()
-	}
+	// Stopped with its game servers still connected: SIGTERM must still
+	// exit 0.
 	f.srv.stop(t)
 }
 
