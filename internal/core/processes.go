@@ -39,6 +39,9 @@ func (s *Service) ActivateServerProcess(ctx context.Context, id sdkws.Identity, 
 		if err != nil {
 			return err
 		}
+		if comp.Status != model.ComputeActive {
+			return apierr.New(apierr.Conflict, "Compute %s is %s and cannot host server processes.", id.ComputeName, comp.Status)
+		}
 		p, err := tx.GetProcess(id.ProcessID)
 		if err == nil && p.Status != model.ProcessTerminated && p.FleetID == id.FleetID {
 			// ProcessReady called again: keep the process's game session.
@@ -335,13 +338,7 @@ func (s *Service) endProcesses(ctx context.Context, f store.ProcessFilter, event
 				}
 			}
 			if eventCode != "" {
-				if err := tx.InsertEvent(model.Event{
-					ID:         "event-" + newUUID(),
-					ResourceID: p.FleetID,
-					Code:       eventCode,
-					Message:    processEventMessage(eventCode, p),
-					Time:       now,
-				}); err != nil {
+				if err := fleetEvent(tx, p.FleetID, eventCode, processEventMessage(eventCode, p), now); err != nil {
 					return err
 				}
 			}

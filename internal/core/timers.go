@@ -43,13 +43,7 @@ func (s *Service) armActivationTimeout(g model.GameSession, d time.Duration) {
 					return err
 				}
 			}
-			return tx.InsertEvent(model.Event{
-				ID:         "event-" + newUUID(),
-				ResourceID: g.FleetID,
-				Code:       "GAME_SESSION_ACTIVATION_TIMEOUT",
-				Message:    "Game session " + id + " did not activate in time and was terminated.",
-				Time:       now,
-			})
+			return fleetEvent(tx, g.FleetID, "GAME_SESSION_ACTIVATION_TIMEOUT", "Game session "+id+" did not activate in time and was terminated.", now)
 		})
 		if err != nil {
 			s.log.Error("activation timeout", "gameSession", id, "err", err)
