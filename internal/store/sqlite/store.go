@@ -58,6 +58,7 @@ type Store struct {
 	wake   chan struct{} // capacity 1: "the queue may be non-empty"
 
 	batch      []*op         // the writer's current batch; writer-owned
+	txs        atomic.Int64  // transactions the writer has run, for tests
 	closing    chan struct{} // closed when Close starts
 	writerDone chan struct{}
 	closeOnce  sync.Once
@@ -70,6 +71,7 @@ var _ store.Store = (*Store)(nil)
 // up to date and starts the writer. The directory must exist. It refuses a
 // file whose schema is newer than this binary knows.
 func Open(ctx context.Context, path string, opts Options) (*Store, error) {
+	pinAllocatorPages()
 	opts = opts.withDefaults()
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -100,7 +102,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	// a write as durable against power loss, not just against a crash.
 	// journal_size_limit keeps a checkpointed WAL from staying at its peak size.
 	if err := w.script(`PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
-		PRAGMA journal_size_limit = 67108864`); err != nil {
+		PRAGMA journal_size_limit = 67108864; PRAGMA temp_store = MEMORY`); err != nil {
 		return fail(fmt.Errorf("sqlite: configure %s: %w", path, err))
 	}
 	if _, _, err := migrate(w); err != nil {
@@ -131,7 +133,7 @@ type op struct {
 
 	gameSessionID string // ReservePlayerSessions
 	rows          []psRow
-	gs            model.GameSession
+	gs            gameSessionRow // the session as updated, or as found on refusal
 
 	err      error
 	panicked bool
@@ -171,7 +173,18 @@ func (s *Store) ReservePlayerSessions(ctx context.Context, gameSessionID string,
 	}
 	o := &op{gameSessionID: gameSessionID, rows: rows}
 	err := s.submit(ctx, o)
-	return o.gs, err
+	refused := errors.Is(err, store.ErrGameSessionNotActive) || errors.Is(err, store.ErrNotAccepting) ||
+		errors.Is(err, store.ErrGameSessionFull)
+	if err != nil && !refused {
+		// Not even a session that a failed COMMIT rolled back.
+		return model.GameSession{}, err
+	}
+	// Decoded here rather than on the writer, which every write waits for.
+	g, derr := o.gs.decode()
+	if derr != nil && err == nil {
+		err = derr
+	}
+	return g, err
 }
 
 func (s *Store) submit(ctx context.Context, o *op) error {

@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strings"
@@ -319,6 +320,30 @@ func (t *tx) ListProcesses(f store.ProcessFilter) ([]model.Process, error) {
 // in this order.
 const gameSessionCols = `data, status, player_session_creation_policy, current_player_session_count, maximum_player_session_count`
 
+// gameSessionRow is a game session row copied out of SQLite but not yet
+// decoded, so that the writer can hand decoding to the caller.
+type gameSessionRow struct {
+	data             []byte
+	status, policy   string
+	current, maximum int32
+}
+
+func scanGameSessionRow(s *stmt) gameSessionRow {
+	return gameSessionRow{data: bytes.Clone(s.view(0)), status: s.text(1), policy: s.text(2),
+		current: int32(s.int64(3)), maximum: int32(s.int64(4))}
+}
+
+func (r gameSessionRow) decode() (model.GameSession, error) {
+	var g model.GameSession
+	if err := decode(r.data, &g); err != nil {
+		return g, err
+	}
+	g.Status = model.GameSessionStatus(r.status)
+	g.PlayerSessionCreationPolicy = r.policy
+	g.CurrentPlayerSessionCount, g.MaximumPlayerSessionCount = r.current, r.maximum
+	return g, nil
+}
+
 func scanGameSession(s *stmt) (model.GameSession, error) {
 	var g model.GameSession
 	if err := decode(s.view(0), &g); err != nil {
@@ -331,17 +356,22 @@ func scanGameSession(s *stmt) (model.GameSession, error) {
 	return g, nil
 }
 
-func (t *tx) getGameSession(id string) (g model.GameSession, found bool, err error) {
+func (t *tx) getGameSessionRow(id string) (r gameSessionRow, found bool, err error) {
+	err = t.query(`SELECT `+gameSessionCols+` FROM game_sessions WHERE id = ?1`, func(s *stmt) error {
+		found = true
+		r = scanGameSessionRow(s)
+		return nil
+	}, id)
+	return r, found, err
+}
+
+func (t *tx) GetGameSession(id string) (g model.GameSession, err error) {
+	found := false
 	err = t.query(`SELECT `+gameSessionCols+` FROM game_sessions WHERE id = ?1`, func(s *stmt) error {
 		found = true
 		g, err = scanGameSession(s)
 		return err
 	}, id)
-	return g, found, err
-}
-
-func (t *tx) GetGameSession(id string) (model.GameSession, error) {
-	g, found, err := t.getGameSession(id)
 	if err == nil && !found {
 		err = fmt.Errorf("%w: game session %s", store.ErrNotFound, id)
 	}

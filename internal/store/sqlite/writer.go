@@ -101,6 +101,7 @@ func failed(o *op) bool { return o.err != nil || o.panicked }
 // the ones not yet run, for a fresh transaction.
 func (s *Store) runTx(batch []*op) (rest []*op) {
 	w := s.w
+	s.txs.Add(1)
 	if err := w.run("BEGIN IMMEDIATE"); err != nil {
 		for _, o := range batch {
 			o.err = fmt.Errorf("sqlite: begin: %w", err)
@@ -195,19 +196,20 @@ const reserveSQL = `UPDATE game_sessions
 		AND current_player_session_count + ?1 <= maximum_player_session_count
 	RETURNING ` + gameSessionCols
 
-func (t *tx) reserve(gameSessionID string, rows []psRow) (model.GameSession, error) {
+func (t *tx) reserve(gameSessionID string, rows []psRow) (gameSessionRow, error) {
+	var none gameSessionRow
 	if err := t.ok(true); err != nil {
-		return model.GameSession{}, err
+		return none, err
 	}
-	var g model.GameSession
+	var g gameSessionRow
 	updated := false
-	err := t.query(reserveSQL, func(s *stmt) (err error) {
+	err := t.query(reserveSQL, func(s *stmt) error {
 		updated = true
-		g, err = scanGameSession(s)
-		return err
+		g = scanGameSessionRow(s)
+		return nil
 	}, len(rows), gameSessionID, string(model.GameSessionActive), model.AcceptAll)
 	if err != nil {
-		return model.GameSession{}, err
+		return none, err
 	}
 	if !updated {
 		return t.whyNotReserved(gameSessionID)
@@ -215,7 +217,7 @@ func (t *tx) reserve(gameSessionID string, rows []psRow) (model.GameSession, err
 	for _, r := range rows {
 		if err := t.insert("player session", r.id, playerSessionInsert+` ON CONFLICT DO NOTHING`,
 			r.id, r.gameSessionID, r.playerID, r.status, r.created, r.data); err != nil {
-			return model.GameSession{}, err
+			return none, err
 		}
 	}
 	return g, nil
@@ -223,19 +225,19 @@ func (t *tx) reserve(gameSessionID string, rows []psRow) (model.GameSession, err
 
 // whyNotReserved classifies a reservation whose UPDATE matched no row. It runs
 // in the same transaction, so it sees the row the UPDATE saw.
-func (t *tx) whyNotReserved(id string) (model.GameSession, error) {
-	g, found, err := t.getGameSession(id)
+func (t *tx) whyNotReserved(id string) (gameSessionRow, error) {
+	g, found, err := t.getGameSessionRow(id)
 	switch {
 	case err != nil:
-		return model.GameSession{}, err
+		return gameSessionRow{}, err
 	case !found:
-		return model.GameSession{}, fmt.Errorf("%w: game session %s", store.ErrNotFound, id)
-	case g.Status != model.GameSessionActive:
-		return g, fmt.Errorf("%w: game session %s is %s", store.ErrGameSessionNotActive, id, g.Status)
-	case g.PlayerSessionCreationPolicy != model.AcceptAll:
+		return gameSessionRow{}, fmt.Errorf("%w: game session %s", store.ErrNotFound, id)
+	case g.status != string(model.GameSessionActive):
+		return g, fmt.Errorf("%w: game session %s is %s", store.ErrGameSessionNotActive, id, g.status)
+	case g.policy != model.AcceptAll:
 		return g, fmt.Errorf("%w: game session %s", store.ErrNotAccepting, id)
 	default:
 		return g, fmt.Errorf("%w: game session %s has %d of %d player slots taken",
-			store.ErrGameSessionFull, id, g.CurrentPlayerSessionCount, g.MaximumPlayerSessionCount)
+			store.ErrGameSessionFull, id, g.current, g.maximum)
 	}
 }
