@@ -82,6 +82,11 @@ type Config struct {
 	// Healthy is asked before each heartbeat; nil means always healthy.
 	Healthy func() bool
 
+	// WithholdActivation leaves game sessions ACTIVATING: CreateGameSession
+	// is stored but ActivateGameSession waits for Process.ActivateGameSession
+	// (or the player line "activate"), as with a game that loads slowly.
+	WithholdActivation bool
+
 	// ActivateDelay is waited between connecting and ActivateServerProcess,
 	// to model a game that loads before calling ProcessReady.
 	ActivateDelay time.Duration

@@ -16,6 +16,8 @@
 //	describe <psess-id> DescribePlayerSessions   -> OK describe <json>
 //	policy ACCEPT_ALL|DENY_ALL                   -> OK policy <policy>
 //	session             the current game session -> OK session <json>
+//	activate            ActivateGameSession      -> OK activate <game session id>
+//	                    (only needed with Config.WithholdActivation)
 //	end                 ProcessEnding, then exit -> OK end
 //
 // Failures answer "ERR <status> <message>": the service's StatusCode and

@@ -16,6 +16,9 @@ func (e *StatusError) Error() string {
 	return fmt.Sprintf("sim: %s failed: status %d: %s", e.Action, e.StatusCode, e.Message)
 }
 
+// ErrInvalidConfig wraps every problem Start finds in a Config.
+var ErrInvalidConfig = errors.New("invalid simulator configuration")
+
 // Errors a simulated SDK call can return besides *StatusError. The first
 // three are checks the SDK makes locally, without sending anything.
 var (

@@ -129,6 +129,11 @@ func (p *Process) command(ctx context.Context, line string) (string, bool) {
 			return errLine(ErrNoGameSession), false
 		}
 		return "OK session " + jsonLine(sessionLine(gs)), false
+	case len(f) == 1 && f[0] == "activate":
+		if err := p.ActivateGameSession(ctx); err != nil {
+			return errLine(err), false
+		}
+		return "OK activate " + p.GameSessionID(), false
 	case len(f) == 1 && f[0] == "end":
 		if err := p.processEnding(ctx); err != nil {
 			// The game exits either way; the player hears why it was unclean.

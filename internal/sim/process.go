@@ -620,16 +620,29 @@ func (p *Process) startGameSession(ctx context.Context, m sdkmsg.CreateGameSessi
 	p.session, p.sessionActive = &gs, false
 	p.mu.Unlock()
 	p.log.Info("game session started", "gameSessionId", gs.GameSessionId)
-	_, err := p.call(ctx, sdkmsg.ActionActivateGameSession, sdkmsg.ActivateGameSession{GameSessionId: gs.GameSessionId}, p.cfg.RequestTimeout)
-	if err != nil {
-		if ctx.Err() == nil {
-			p.log.Warn("ActivateGameSession failed", "gameSessionId", gs.GameSessionId, "error", err)
-		}
+	if p.cfg.WithholdActivation {
 		return
 	}
+	if err := p.ActivateGameSession(ctx); err != nil && ctx.Err() == nil {
+		p.log.Warn("ActivateGameSession failed", "gameSessionId", gs.GameSessionId, "error", err)
+	}
+}
+
+// ActivateGameSession reports the current game session ready for players. The
+// simulator does this by itself unless Config.WithholdActivation is set.
+func (p *Process) ActivateGameSession(ctx context.Context) error {
+	gsID, err := p.sessionFor("")
+	if err != nil {
+		return err
+	}
+	_, err = p.call(ctx, sdkmsg.ActionActivateGameSession, sdkmsg.ActivateGameSession{GameSessionId: gsID}, p.cfg.RequestTimeout)
+	if err != nil {
+		return err
+	}
 	p.mu.Lock()
-	if p.session != nil && p.session.GameSessionId == gs.GameSessionId {
+	if p.session != nil && p.session.GameSessionId == gsID {
 		p.sessionActive = true
 	}
 	p.mu.Unlock()
+	return nil
 }

@@ -19,7 +19,7 @@ type Sim struct {
 func Start(ctx context.Context, cfg Config) (*Sim, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
-		return nil, fmt.Errorf("sim: %w", err)
+		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
 	ids := cfg.processIDs()
 	var lns []net.Listener
@@ -37,13 +37,13 @@ func Start(ctx context.Context, cfg Config) (*Sim, error) {
 		ln, err := listen(cfg.ListenHost, port)
 		if err != nil {
 			closeAll()
-			return nil, fmt.Errorf("sim: player port for %s: %w", id, err)
+			return nil, fmt.Errorf("player port for %s: %w", id, err)
 		}
 		lns = append(lns, ln)
 		p, err := newProcess(cfg, id, ln)
 		if err != nil {
 			closeAll()
-			return nil, fmt.Errorf("sim: %w", err)
+			return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 		}
 		s.procs = append(s.procs, p)
 	}

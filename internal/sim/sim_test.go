@@ -104,8 +104,13 @@ type service struct {
 }
 
 func newService(t *testing.T) *service {
+	return newServiceWith(t, sdkws.Options{})
+}
+
+func newServiceWith(t *testing.T, opts sdkws.Options) *service {
 	s := &service{b: sdkwstest.New(token), accepted: map[string]sdkmsg.PlayerSession{}, pushed: map[string]bool{}}
-	h := sdkws.NewHandler(s.b, sdkws.Options{Logger: testLogger(t)})
+	opts.Logger = testLogger(t)
+	h := sdkws.NewHandler(s.b, opts)
 	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		u := *r.URL
@@ -575,5 +580,47 @@ func TestSimEnd(t *testing.T) {
 	}
 	if err := p.AcceptPlayerSession(ctx, "psess-1"); !errors.Is(err, sim.ErrNotReady) {
 		t.Errorf("call after End: %v", err)
+	}
+}
+
+func TestSimWithholdActivation(t *testing.T) {
+	svc := newService(t)
+	cfg := svc.config(t)
+	cfg.WithholdActivation = true
+	s, _ := start(t, cfg)
+	p := s.Processes()[0]
+	waitReady(t, p)
+	if !eventually(waitLong, func() bool { return p.GameSessionID() != "" }) {
+		t.Fatal("no game session")
+	}
+	// Let a few heartbeats pass: an automatic ActivateGameSession would be
+	// sent right after the push, long before these.
+	hb := len(svc.callsFor(p.ID(), sdkmsg.ActionHeartbeatServerProcess))
+	if !eventually(waitLong, func() bool { return len(svc.callsFor(p.ID(), sdkmsg.ActionHeartbeatServerProcess)) > hb+2 }) {
+		t.Fatal("no heartbeats")
+	}
+	if n := len(svc.callsFor(p.ID(), sdkmsg.ActionActivateGameSession)); n != 0 || p.GameSessionActivated() {
+		t.Fatalf("game session activated although withheld (%d calls)", n)
+	}
+	pl := dialPlayer(t, p)
+	expectLine(t, pl, "activate", "OK activate "+gameSessionID(p.ID()))
+	if n := len(svc.callsFor(p.ID(), sdkmsg.ActionActivateGameSession)); n != 1 || !p.GameSessionActivated() {
+		t.Errorf("after activate: %d calls, activated %v", n, p.GameSessionActivated())
+	}
+}
+
+// TestSimAnswersPings: the SDK's only periodic traffic is a heartbeat a minute,
+// so the service's pings, answered by the simulator, are what keeps an idle
+// connection open.
+func TestSimAnswersPings(t *testing.T) {
+	svc := newServiceWith(t, sdkws.Options{PingInterval: 10 * time.Millisecond})
+	cfg := svc.config(t)
+	cfg.HeartbeatInterval = time.Hour
+	s, _ := start(t, cfg)
+	p := s.Processes()[0]
+	waitReady(t, p)
+	time.Sleep(200 * time.Millisecond) // ten idle timeouts without pongs
+	if p.Connects() != 1 || len(svc.b.Events()) != 1 {
+		t.Errorf("connection was replaced: %d connects, events %+v", p.Connects(), svc.b.Events())
 	}
 }
