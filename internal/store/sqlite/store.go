@@ -101,6 +101,8 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	// COMMIT fsync the WAL before returning, which is what lets us acknowledge
 	// a write as durable against power loss, not just against a crash.
 	// journal_size_limit keeps a checkpointed WAL from staying at its peak size.
+	// temp_store=MEMORY keeps each savepoint's journal in small in-memory
+	// chunks instead of 64 KiB ones (see pinAllocatorPages for why size matters).
 	if err := w.script(`PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
 		PRAGMA journal_size_limit = 67108864; PRAGMA temp_store = MEMORY`); err != nil {
 		return fail(fmt.Errorf("sqlite: configure %s: %w", path, err))

@@ -230,7 +230,8 @@ func testViewAfterUpdate(t *testing.T, s store.Store) {
 					t.Errorf("Update: %v", err)
 					return
 				}
-				if _, err := get(t, s, func(tx store.Tx) (model.Alias, error) { return tx.GetAlias(id) }); err != nil {
+				// t.Fatal must not be called off the test goroutine, so no get().
+				if err := s.View(t.Context(), func(tx store.Tx) error { _, err := tx.GetAlias(id); return err }); err != nil {
 					t.Errorf("View right after Update does not see %s: %v", id, err)
 					return
 				}
