@@ -122,8 +122,9 @@ type handler struct {
 // NewHandler returns the SDK endpoint. It serves any path: the SDK keeps the
 // path of GAMELIFT_SDK_WEBSOCKET_URL, so routing is the caller's business.
 //
-// The returned handler also has a Close method (see handler.Close); call it
-// after http.Server.Shutdown and before closing what the Backend depends on.
+// The returned handler also implements interface{ Close() }: http.Server.Shutdown
+// does not see hijacked connections, so call Close after it and before closing
+// whatever the Backend depends on.
 func NewHandler(b Backend, opts Options) http.Handler {
 	opts = opts.withDefaults()
 	return &handler{
@@ -134,7 +135,9 @@ func NewHandler(b Backend, opts Options) http.Handler {
 		up: websocket.Upgrader{
 			HandshakeTimeout: opts.WriteTimeout,
 			// The SDK offers no subprotocol and no compression; leaving
-			// EnableCompression off keeps frames plain for every SDK.
+			// EnableCompression off keeps frames plain for every SDK. The
+			// default CheckOrigin is kept: game servers send no Origin, and
+			// a browser page on another site has no business here.
 		},
 	}
 }

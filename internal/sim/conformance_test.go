@@ -371,3 +371,40 @@ func expectLine(t *testing.T, lc *lineClient, send, want string) {
 		t.Errorf("%q answered\n %s\nwant\n %s", send, got, want)
 	}
 }
+
+// TestHalfOpenReconnect: after two requests in a row time out with nothing
+// received in between, the SDK assumes a half-open socket and reconnects to
+// the same URL; so does the simulator.
+func TestHalfOpenReconnect(t *testing.T) {
+	srv := newScripted(t)
+	s, err := sim.Start(t.Context(), sim.Config{
+		WebSocketURL:      srv.url(),
+		FleetID:           "fleet-1",
+		HostID:            "compute-1",
+		AuthToken:         "tok",
+		HeartbeatInterval: 10 * time.Millisecond,
+		HeartbeatJitter:   -1,
+		RequestTimeout:    50 * time.Millisecond,
+		Logger:            testLogger(t),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { <-s.Done() })
+	c, first := srv.accept()
+	act := c.next(t)
+	c.send(t, `{"Action":"ActivateServerProcess","RequestId":"`+requestID(act)+`","StatusCode":200}`)
+	// Heartbeats go unanswered.
+	for range 2 {
+		if a := actionOf(c.next(t)); a != "HeartbeatServerProcess" {
+			t.Fatalf("got %s, want a heartbeat", a)
+		}
+	}
+	c2, second := srv.accept()
+	if second.URL.RawQuery != first.URL.RawQuery {
+		t.Errorf("reconnect query %s, want the original %s", second.URL.RawQuery, first.URL.RawQuery)
+	}
+	if a := actionOf(c2.next(t)); a != "HeartbeatServerProcess" {
+		t.Errorf("first frame after reconnect is %s; ActivateServerProcess must not be repeated", a)
+	}
+}

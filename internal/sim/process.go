@@ -92,7 +92,7 @@ func (p *Process) Port() int { return p.port }
 func (p *Process) Addr() string { return net.JoinHostPort(p.cfg.ListenHost, strconv.Itoa(p.port)) }
 
 // Ready is closed once ActivateServerProcess succeeded and the first heartbeat
-// was answered.
+// was answered. It stays open if the process ends first, so wait on Done too.
 func (p *Process) Ready() <-chan struct{} { return p.readyCh }
 
 // Done is closed when the process has ended and released its sockets and port.

@@ -198,6 +198,9 @@ func (p *Process) complete(reqID string, r reply) {
 func (p *Process) socketLost(s *socket, err error) {
 	p.mu.Lock()
 	delete(p.socks, s)
+	// The SDK lets requests on a dead socket run into their timeout; their
+	// replies can never arrive either way, so fail them now instead of
+	// making callers wait up to 20 s for the same outcome.
 	for _, pr := range p.pending {
 		if pr.sock == s {
 			select {
