@@ -57,8 +57,13 @@ type child struct {
 	lines   chan string // stdout lines, for the caller to scan
 }
 
-func startChild(t *testing.T, name string, env []string, args ...string) *child {
+// startChild starts the binary; the process is killed when owner (the test
+// whose lifetime it shares; t if nil) ends.
+func startChild(t, owner *testing.T, name string, env []string, args ...string) *child {
 	t.Helper()
+	if owner == nil {
+		owner = t
+	}
 	cmd := exec.Command(openliftBin, args...)
 	cmd.Env = append(os.Environ(), env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -103,13 +108,13 @@ func startChild(t *testing.T, name string, env []string, args ...string) *child 
 		close(c.lines)
 		close(c.done)
 	}()
-	t.Cleanup(func() {
+	owner.Cleanup(func() {
 		c.kill()
-		if t.Failed() {
-			t.Logf("---- last output of %s (pid %d) ----\n%s", name, cmd.Process.Pid, c.log)
+		if owner.Failed() {
+			owner.Logf("---- last output of %s (pid %d) ----\n%s", name, cmd.Process.Pid, c.log)
 		}
 		if n := c.racesSeen(); n > 0 {
-			t.Errorf("%s reported %d data races", name, n)
+			owner.Errorf("%s reported %d data races", name, n)
 		}
 	})
 	return c
@@ -176,7 +181,7 @@ var reListening = regexp.MustCompile(`^openlift listening on (http://(127\.0\.0\
 func startServe(t *testing.T, dataDir, listen string, extra ...string) *serveProc {
 	t.Helper()
 	args := append([]string{"serve", "--listen", listen, "--data-dir", dataDir, "--log-level", "debug"}, extra...)
-	c := startChild(t, "openlift serve", []string{
+	c := startChild(t, nil, "openlift serve", []string{
 		"OPENLIFT_ADMIN_ACCESS_KEY_ID=" + adminAccessKeyID,
 		"OPENLIFT_ADMIN_SECRET_ACCESS_KEY=" + adminSecret,
 	}, args...)
@@ -218,11 +223,11 @@ func (s *serveProc) stop(t *testing.T) {
 // simFlags are given to every `openlift sim`: a short heartbeat interval, so
 // that a process is eligible for game sessions (first heartbeat after
 // activation) within a second.
-var simFlags = []string{}
+var simFlags = []string{"-heartbeat", "500ms"}
 
-// simWithholdFlag makes `openlift sim` leave its game sessions ACTIVATING; nil
-// when the simulator has no such option.
-var simWithholdFlag []string
+// simWithholdFlag makes `openlift sim` leave its game sessions ACTIVATING
+// until a player sends "activate".
+var simWithholdFlag = []string{"-withhold-activation"}
 
 // simEnv is what the Server SDK reads from the environment.
 type simEnv struct {
@@ -243,8 +248,16 @@ type simProc struct {
 
 var reReady = regexp.MustCompile(`^READY (\S+) (\S+:\d+)$`)
 
-// startSim runs `openlift sim -n n` with the SDK environment and extra flags.
+// startSim runs `openlift sim -n n` with the SDK environment and extra flags,
+// for the rest of test t.
 func startSim(t *testing.T, env simEnv, n int, extra ...string) *simProc {
+	t.Helper()
+	return startSimFor(t, t, env, n, extra...)
+}
+
+// startSimFor is startSim for a process that outlives the (sub)test t that
+// starts it and lives as long as owner.
+func startSimFor(t, owner *testing.T, env simEnv, n int, extra ...string) *simProc {
 	t.Helper()
 	vars := []string{
 		"GAMELIFT_SDK_WEBSOCKET_URL=" + env.WebSocketURL,
@@ -257,7 +270,7 @@ func startSim(t *testing.T, env simEnv, n int, extra ...string) *simProc {
 	}
 	args := append([]string{"sim", "-n", fmt.Sprint(n)}, simFlags...)
 	args = append(args, extra...)
-	s := &simProc{child: startChild(t, "openlift sim "+env.HostID, vars, args...), changed: make(chan struct{})}
+	s := &simProc{child: startChild(t, owner, "openlift sim "+env.HostID, vars, args...), changed: make(chan struct{})}
 	go func() {
 		for line := range s.lines {
 			if m := reReady.FindStringSubmatch(line); m != nil {

@@ -47,6 +47,7 @@ func TestAnywhereFlow(t *testing.T) {
 
 // flow is the state the scenario builds up.
 type flow struct {
+	root  *testing.T // the test the game servers live as long as
 	c     apiClient
 	srv   *serveProc
 	since time.Time
@@ -71,6 +72,7 @@ type flow struct {
 }
 
 func (f *flow) run(t *testing.T) {
+	f.root = t
 	steps := []struct {
 		name string
 		fn   func(t *testing.T)
@@ -470,7 +472,7 @@ func (f *flow) computeStep(t *testing.T) {
 }
 
 func (f *flow) serverProcesses(t *testing.T) {
-	f.sim = startSim(t, simEnv{WebSocketURL: f.sdkURL, FleetID: f.fleetID, HostID: f.compute, AuthToken: f.token, ProcessID: "e2e-proc"}, 3)
+	f.sim = startSimFor(t, f.root, simEnv{WebSocketURL: f.sdkURL, FleetID: f.fleetID, HostID: f.compute, AuthToken: f.token, ProcessID: "e2e-proc"}, 3)
 	ready := f.sim.waitReady(t, 3, 30*time.Second)
 	f.addrByPort = map[int32]string{}
 	for _, r := range ready {
@@ -995,11 +997,12 @@ func (f *flow) terminate(t *testing.T) {
 	tg, _ := must[gamelift.TerminateGameSessionOutput](t, c, &gamelift.TerminateGameSessionInput{GameSessionId: &f.gs2, TerminationMode: types.TerminationModeTriggerOnProcessTerminate})
 	w := f.gsBase()
 	w.id, w.max, w.cur, w.status, w.port, w.created = f.gs2, 2, 2, "TERMINATING", f.gs2Port, deref(tg.GameSession.CreationTime)
+	w.reason, w.reasonMayLag = "TRIGGERED_ON_PROCESS_TERMINATE", true
 	checkGameSession(t, "TerminateGameSession.GameSession", tg.GameSession, w, f.since)
 
 	// The process gets OnProcessTerminate, calls ProcessEnding: TERMINATED.
 	done := waitGameSession(t, c, f.gs2, "TERMINATED", 30*time.Second)
-	w.status, w.cur, w.reason, w.ended = "TERMINATED", 0, "TRIGGERED_ON_PROCESS_TERMINATE", true
+	w.status, w.cur, w.reason, w.reasonMayLag, w.ended = "TERMINATED", 0, "TRIGGERED_ON_PROCESS_TERMINATE", false, true
 	checkGameSession(t, "DescribeGameSessions TERMINATED", done, w, f.since)
 	for _, ps := range []struct {
 		id, player string
@@ -1033,16 +1036,13 @@ func (f *flow) terminate(t *testing.T) {
 
 // activating needs a game server that does not activate its game session.
 func (f *flow) activating(t *testing.T) {
-	if simWithholdFlag == nil {
-		t.Skip("openlift sim has no option to withhold ActivateGameSession")
-	}
 	c := f.c
 	fl, _ := must[gamelift.CreateFleetOutput](t, c, &gamelift.CreateFleetInput{Name: ptr("e2e-slow"), ComputeType: types.ComputeTypeAnywhere, Locations: []types.LocationConfiguration{{Location: &f.loc2}}})
 	fleetB := deref(fl.FleetAttributes.FleetId)
 	rc, _ := must[gamelift.RegisterComputeOutput](t, c, &gamelift.RegisterComputeInput{FleetId: &fleetB, ComputeName: ptr("e2e-host-2"), IpAddress: ptr("127.0.0.1"), Location: &f.loc2})
 	tok, _ := must[gamelift.GetComputeAuthTokenOutput](t, c, &gamelift.GetComputeAuthTokenInput{FleetId: &fleetB, ComputeName: ptr("e2e-host-2")})
 	slow := startSim(t, simEnv{WebSocketURL: deref(rc.Compute.GameLiftServiceSdkEndpoint), FleetID: fleetB, HostID: "e2e-host-2", AuthToken: deref(tok.AuthToken), ProcessID: "e2e-slow"}, 1, simWithholdFlag...)
-	slow.waitReady(t, 1, 30*time.Second)
+	slowReady := slow.waitReady(t, 1, 30*time.Second)
 	eventually(t, 15*time.Second, 100*time.Millisecond, "fleet B process active", func() error {
 		if n := deref(utilization(t, c, fleetB).ActiveServerProcessCount); n != 1 {
 			return fmt.Errorf("ActiveServerProcessCount %d", n)
@@ -1059,6 +1059,27 @@ func (f *flow) activating(t *testing.T) {
 	}
 	expectErr(t, c, &gamelift.CreatePlayerSessionInput{GameSessionId: &id, PlayerId: ptr("early")}, "InvalidGameSessionStatusException", "ACTIVATING")
 	expectErr(t, c, &gamelift.CreatePlayerSessionsInput{GameSessionId: &id, PlayerIds: []string{"early"}}, "InvalidGameSessionStatusException", "ACTIVATING")
+	checkUtilization(t, "DescribeFleetUtilization (ACTIVATING)", utilization(t, c, fleetB),
+		utilWant{fleetID: fleetB, fleetArn: w.fleetArn, location: region, procs: 1})
+
+	// The game server activates it after all: ACTIVE, and players can join.
+	if got := playerSay(t, slowReady[0].Addr, "activate"); got != "OK activate "+id {
+		t.Fatalf("activate: %q, want OK activate %s", got, id)
+	}
+	active := waitGameSession(t, c, id, "ACTIVE", 10*time.Second)
+	_, port, _ := net.SplitHostPort(slowReady[0].Addr)
+	p, _ := strconv.Atoi(port)
+	w.id, w.status, w.port, w.created = id, "ACTIVE", int32(p), deref(gs.GameSession.CreationTime)
+	checkGameSession(t, "activated game session", active, w, f.since)
+	must[gamelift.CreatePlayerSessionOutput](t, c, &gamelift.CreatePlayerSessionInput{GameSessionId: &id, PlayerId: ptr("on-time")})
+
+	// A compute that leaves: DeregisterCompute, then it is gone.
+	must[gamelift.DeregisterComputeOutput](t, c, &gamelift.DeregisterComputeInput{FleetId: &fleetB, ComputeName: ptr("e2e-host-2")})
+	expectErr(t, c, &gamelift.DescribeComputeInput{FleetId: &fleetB, ComputeName: ptr("e2e-host-2")}, "NotFoundException", "e2e-host-2")
+	lc, raw := must[gamelift.ListComputeOutput](t, c, &gamelift.ListComputeInput{FleetId: &fleetB})
+	if hasList(t, raw, "ComputeList") != 0 {
+		t.Errorf("ListCompute after DeregisterCompute: %d computes, want []", len(lc.ComputeList))
+	}
 	slow.kill()
 }
 
@@ -1242,7 +1263,7 @@ func (f *flow) unsupported(t *testing.T) {
 	if e != nil && !strings.Contains(strings.ToLower(e.Message), "support") {
 		t.Errorf("UnsupportedOperationException message %q does not say it is unsupported", e.Message)
 	}
-	expectErr(t, f.c, &gamelift.StartGameSessionPlacementInput{PlacementId: ptr("p1"), GameSessionQueueName: ptr("q"), MaximumPlayerSessionCount: ptr[int32](2)}, "UnsupportedOperationException", "StartGameSessionPlacement")
+	expectErr(t, f.c, &gamelift.CreateVpcPeeringAuthorizationInput{GameLiftAwsAccountId: ptr("111122223333"), PeerVpcId: ptr("vpc-1")}, "UnsupportedOperationException", "CreateVpcPeeringAuthorization")
 	if j, ok := f.c.(*jsonClient); ok {
 		ctx, cancel := testCtx()
 		defer cancel()
