@@ -22,7 +22,17 @@ import (
 func main() {
 	out := flag.String("o", "internal/shapes/shapes_gen.go", "output file")
 	flag.Parse()
+	src, err := generate()
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := os.WriteFile(*out, src, 0o644); err != nil {
+		log.Fatal(err)
+	}
+}
 
+// generate returns the formatted source of shapes_gen.go.
+func generate() ([]byte, error) {
 	g := &gen{seen: map[string]bool{}}
 	client := reflect.TypeOf(&gamelift.Client{})
 	ctxType := reflect.TypeOf((*context.Context)(nil)).Elem()
@@ -62,11 +72,9 @@ func main() {
 	}
 	src, err := format.Source(b.Bytes())
 	if err != nil {
-		log.Fatalf("format: %v\n%s", err, b.String())
+		return nil, fmt.Errorf("format: %w", err)
 	}
-	if err := os.WriteFile(*out, src, 0o644); err != nil {
-		log.Fatal(err)
-	}
+	return src, nil
 }
 
 type gen struct {
