@@ -1,4 +1,3 @@
-// Package apierr defines the one typed error that crosses from the domain to the wire.
 package apierr
 
 import (

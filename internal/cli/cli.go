@@ -1,4 +1,3 @@
-// Package cli implements openlift's subcommands.
 package cli
 
 import (

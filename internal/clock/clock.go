@@ -1,5 +1,3 @@
-// Package clock abstracts time so that timeouts, heartbeats and token expiry can be
-// driven by tests.
 package clock
 
 import (

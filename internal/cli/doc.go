@@ -1,0 +1,2 @@
+// Package cli implements openlift's subcommands.
+package cli
