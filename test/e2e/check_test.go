@@ -310,6 +310,21 @@ func checkErr(t testing.TB, c apiClient, op string, err error, code string, msgP
 	if e.RawType != code {
 		t.Errorf("[%s] %s: __type %q, want the bare %q", c.Name(), op, e.RawType, code)
 	}
+	// openlift's error format (spec §1.5): a request id on every error, and
+	// for JSON also x-amzn-ErrorType and the JSON content type.
+	if e.Header.Get("X-Amzn-Requestid") == "" {
+		t.Errorf("[%s] %s: %s without an x-amzn-RequestId header", c.Name(), op, code)
+	}
+	if _, isJSON := c.(*jsonClient); isJSON {
+		if got := e.Header.Get("X-Amzn-Errortype"); got != code {
+			t.Errorf("[%s] %s: x-amzn-ErrorType %q, want %q", c.Name(), op, got, code)
+		}
+		if got := e.Header.Get("Content-Type"); got != "application/x-amz-json-1.1" {
+			t.Errorf("[%s] %s: error Content-Type %q, want application/x-amz-json-1.1", c.Name(), op, got)
+		}
+	} else if got := e.Header.Get("Content-Type"); got != "application/cbor" {
+		t.Errorf("[%s] %s: error Content-Type %q, want application/cbor", c.Name(), op, got)
+	}
 	if modeledCodes[code] {
 		if _, isGo := c.(*goClient); isGo && e.Modeled != code {
 			t.Errorf("[%s] %s: %s surfaced as %T-like generic error (modeled %q), want types.%s", c.Name(), op, code, e, e.Modeled, code)

@@ -56,6 +56,8 @@ type apiError struct {
 	// RawType is the body's __type as sent.
 	RawType string
 	Body    string
+	// Header is the error response's headers.
+	Header http.Header
 }
 
 func (e *apiError) Error() string {
@@ -184,6 +186,12 @@ func (g *goClient) Invoke(ctx context.Context, op string, in, out any) (map[stri
 	if capt.header.Get("Smithy-Protocol") != "rpc-v2-cbor" {
 		return nil, fmt.Errorf("%s: response lacks smithy-protocol: rpc-v2-cbor", op)
 	}
+	if ct := capt.header.Get("Content-Type"); len(capt.body) > 0 && ct != "application/cbor" {
+		return nil, fmt.Errorf("%s: Content-Type %q, want application/cbor", op, ct)
+	}
+	if capt.header.Get("X-Amzn-Requestid") == "" {
+		return nil, fmt.Errorf("%s: no x-amzn-RequestId header", op)
+	}
 	if out != nil {
 		reflect.ValueOf(out).Elem().Set(res[0].Elem())
 	}
@@ -208,7 +216,7 @@ func (g *goClient) Invoke(ctx context.Context, op string, in, out any) (map[stri
 }
 
 func (g *goClient) convertError(op string, err error, capt *captureDoer) error {
-	e := &apiError{Op: op, Body: fmt.Sprintf("%x", capt.body)}
+	e := &apiError{Op: op, Body: fmt.Sprintf("%x", capt.body), Header: capt.header}
 	var re *smithyhttp.ResponseError
 	if errors.As(err, &re) {
 		e.HTTPStatus = re.HTTPStatusCode()
@@ -329,7 +337,7 @@ func (j *jsonClient) decode(op string, resp *http.Response, out any) (map[string
 		// botocore: code from __type only (else the status), cut at ':',
 		// then the text after the last '#'; message from "message", else
 		// "Message".
-		e := &apiError{Op: op, HTTPStatus: resp.StatusCode, Body: string(b), Code: fmt.Sprint(resp.StatusCode)}
+		e := &apiError{Op: op, HTTPStatus: resp.StatusCode, Body: string(b), Code: fmt.Sprint(resp.StatusCode), Header: resp.Header}
 		if isObj {
 			if ty, ok := obj["__type"].(string); ok {
 				e.RawType = ty

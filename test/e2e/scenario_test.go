@@ -1,8 +1,10 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
 	"net"
+	"net/http"
 	"net/url"
 	"regexp"
 	"sort"
@@ -411,8 +413,9 @@ func (f *flow) computeStep(t *testing.T) {
 		t.Errorf("GameLiftServiceSdkEndpoint %q is not on the server's listener %s", f.sdkURL, f.srv.Addr)
 	}
 
-	for _, name := range []string{f.compute, f.computeArn} {
-		dc, _ := must[gamelift.DescribeComputeOutput](t, c, &gamelift.DescribeComputeInput{FleetId: &f.fleetID, ComputeName: &name})
+	for i, name := range []string{f.compute, f.computeArn} {
+		fleet := []string{f.fleetID, f.arn}[i]
+		dc, _ := must[gamelift.DescribeComputeOutput](t, c, &gamelift.DescribeComputeInput{FleetId: &fleet, ComputeName: &name})
 		check(t, "DescribeCompute", dc).Custom("Compute", func(v any, ok bool) {
 			cp := v.(types.Compute)
 			f.checkCompute(t, "DescribeCompute.Compute", &cp, created)
@@ -569,6 +572,21 @@ func (f *flow) gameSession(t *testing.T) {
 	w.status, w.port, w.created = "ACTIVE", f.gs1Port, created
 	checkGameSession(t, "DescribeGameSessions", gs, w, f.since)
 
+	// The game server received the session as created (the CreateGameSession
+	// push), as a game built on the SDK sees it.
+	var sv struct {
+		GameSessionId, GameSessionData, Name, FleetId, IpAddress string
+		MaximumPlayerSessionCount, Port                          int
+		GameProperties                                           map[string]string
+	}
+	line := playerSay(t, f.addrByPort[f.gs1Port], "session")
+	if js, ok := strings.CutPrefix(line, "OK session "); !ok || json.Unmarshal([]byte(js), &sv) != nil {
+		t.Errorf("session on the game server: %q", line)
+	} else if sv.GameSessionId != f.gs1 || sv.GameSessionData != `{"seed":42}` || sv.Name != "e2e-game" || sv.FleetId != f.fleetID ||
+		sv.IpAddress != "127.0.0.1" || sv.MaximumPlayerSessionCount != 3 || sv.Port != int(f.gs1Port) || fmt.Sprint(sv.GameProperties) != fmt.Sprint(map[string]string{"mode": "ctf", "map": "dust"}) {
+		t.Errorf("game server's view of the session: %+v", sv)
+	}
+
 	// The same IdempotencyToken returns the same session, now ACTIVE.
 	again, _ := must[gamelift.CreateGameSessionOutput](t, c, in)
 	checkGameSession(t, "CreateGameSession (repeat)", again.GameSession, w, f.since)
@@ -723,6 +741,24 @@ func (f *flow) playerSessions(t *testing.T) {
 	wants[ps1] = w1
 	checkPlayerSession(t, "DescribePlayerSessions(PlayerSessionId) ACTIVE", acc, w1, f.since)
 	f.expectCount(t, 4, 4)
+	// The game server sees the same record through the SDK's
+	// DescribePlayerSessions (times in epoch milliseconds).
+	var dr struct {
+		NextToken      string
+		PlayerSessions []struct {
+			PlayerId, PlayerSessionId, GameSessionId, FleetId, PlayerData, IpAddress, Status string
+			Port                                                                             int
+			CreationTime, TerminationTime                                                    int64
+		}
+	}
+	line := pl.send(t, "describe "+ps1)
+	if js, ok := strings.CutPrefix(line, "OK describe "); !ok || json.Unmarshal([]byte(js), &dr) != nil || len(dr.PlayerSessions) != 1 {
+		t.Errorf("describe on the game server: %q", line)
+	} else if p := dr.PlayerSessions[0]; p.PlayerSessionId != ps1 || p.PlayerId != "player-1" || p.GameSessionId != f.gs1 || p.FleetId != f.fleetID ||
+		p.PlayerData != "data-1" || p.IpAddress != "127.0.0.1" || p.Port != int(f.gs1Port) || p.Status != "ACTIVE" ||
+		p.CreationTime != w1.created.UnixMilli() || p.TerminationTime != 0 || dr.NextToken != "" {
+		t.Errorf("game server's DescribePlayerSessions: %+v (want CreationTime %d)", dr, w1.created.UnixMilli())
+	}
 	// A second accept of the same id, and an unknown id, are refused.
 	if got := playerSay(t, addr, ps1); !strings.HasPrefix(got, "ERR 4") {
 		t.Errorf("second accept of %s: %q, want ERR 4xx", ps1, got)
@@ -877,8 +913,10 @@ func (f *flow) aliases(t *testing.T) {
 	f.checkAlias(t, "UpdateAlias", ua.Alias, f.aliasID, "e2e-alias", "updated by e2e", simple, created, true)
 	updated := deref(ua.Alias.LastUpdatedTime)
 
-	ra, _ := must[gamelift.ResolveAliasOutput](t, c, &gamelift.ResolveAliasInput{AliasId: &f.aliasID})
-	check(t, "ResolveAlias", ra).Eq("FleetId", f.fleetID).Eq("FleetArn", f.arn).Done()
+	for _, id := range []string{f.aliasID, aliasArn(f.aliasID)} {
+		ra, _ := must[gamelift.ResolveAliasOutput](t, c, &gamelift.ResolveAliasInput{AliasId: &id})
+		check(t, "ResolveAlias", ra).Eq("FleetId", f.fleetID).Eq("FleetArn", f.arn).Done()
+	}
 
 	f.termAliasMsg = "The e2e arena is closed for maintenance."
 	terminal := types.RoutingStrategy{Type: types.RoutingStrategyTypeTerminal, Message: &f.termAliasMsg}
@@ -954,7 +992,8 @@ func (f *flow) aliases(t *testing.T) {
 
 func (f *flow) capacity(t *testing.T) {
 	c := f.c
-	gs, _ := must[gamelift.CreateGameSessionOutput](t, c, &gamelift.CreateGameSessionInput{FleetId: &f.fleetID, Location: &f.loc, MaximumPlayerSessionCount: ptr[int32](1), Name: ptr("third")})
+	// By fleet ARN this time (…IdOrArn members take either form).
+	gs, _ := must[gamelift.CreateGameSessionOutput](t, c, &gamelift.CreateGameSessionInput{FleetId: &f.arn, Location: &f.loc, MaximumPlayerSessionCount: ptr[int32](1), Name: ptr("third")})
 	f.gs3 = deref(gs.GameSession.GameSessionId)
 	w := f.gsBase()
 	w.idRE, w.name, w.max, w.status = gameSessionIDRE(f.fleetID), "third", 1, string(gs.GameSession.Status)
@@ -1235,18 +1274,19 @@ func (f *flow) auth(t *testing.T) {
 			expectErr(t, c, &gamelift.ListLocationsInput{}, tc.code)
 		})
 	}
+	// A signature over a body that differs from the one sent, and an
+	// incomplete Authorization header, are refused too.
+	if j, ok := f.c.(*jsonClient); ok {
+		f.tamperedBody(t, j)
+	}
 	if after := locs(); fmt.Sprint(after) != fmt.Sprint(before) {
 		t.Errorf("refused requests changed ListLocations: %v, was %v", after, before)
 	}
 	f.expectCount(t, 4, 4)
-
-	// A signature over a body that differs from the one sent is refused too.
-	if j, ok := f.c.(*jsonClient); ok {
-		f.tamperedBody(t, j)
-	}
 }
 
-// tamperedBody signs one body and sends another.
+// tamperedBody signs one body and sends another, and sends Authorization
+// headers that lack a part.
 func (f *flow) tamperedBody(t *testing.T, j *jsonClient) {
 	ctx, cancel := testCtx()
 	defer cancel()
@@ -1256,6 +1296,29 @@ func (f *flow) tamperedBody(t *testing.T, j *jsonClient) {
 	}
 	_, err = j.decode("CreateLocation", resp, nil)
 	checkErr(t, j, "CreateLocation", err, "InvalidSignatureException")
+
+	scope := adminAccessKeyID + "/" + time.Now().UTC().Format("20060102") + "/" + region + "/gamelift/aws4_request"
+	date := time.Now().UTC().Format("20060102T150405Z")
+	for _, tc := range []struct{ name, auth, date string }{
+		{"no Signature", "AWS4-HMAC-SHA256 Credential=" + scope + ", SignedHeaders=content-type;host;x-amz-date;x-amz-target", date},
+		{"no SignedHeaders", "AWS4-HMAC-SHA256 Credential=" + scope + ", Signature=" + strings.Repeat("0", 64), date},
+		{"no Credential", "AWS4-HMAC-SHA256 SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=" + strings.Repeat("0", 64), date},
+		{"no X-Amz-Date", "AWS4-HMAC-SHA256 Credential=" + scope + ", SignedHeaders=content-type;host;x-amz-target, Signature=" + strings.Repeat("0", 64), ""},
+	} {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, j.url+"/", strings.NewReader(`{"LocationName":"custom-incomplete"}`))
+		req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+		req.Header.Set("X-Amz-Target", "GameLift.CreateLocation")
+		req.Header.Set("Authorization", tc.auth)
+		if tc.date != "" {
+			req.Header.Set("X-Amz-Date", tc.date)
+		}
+		resp, err := j.httpc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = j.decode("CreateLocation", resp, nil)
+		t.Run("incomplete signature: "+tc.name, func(t *testing.T) { checkErr(t, j, "CreateLocation", err, "IncompleteSignatureException") })
+	}
 }
 
 func (f *flow) unsupported(t *testing.T) {
