@@ -202,3 +202,70 @@ func snapshot(t *testing.T, c apiClient, a anywhere, aliasID, gsID string) map[s
 	}
 	return out
 }
+
+// TestKill9KeepsAcknowledgedWrites kills serve with SIGKILL right after a burst
+// of concurrent reservations and checks that every acknowledged one is there
+// after a restart, with identical fields.
+func TestKill9KeepsAcknowledgedWrites(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	srv := startServe(t, dir, "127.0.0.1:0")
+	c := newGoClient(srv.URL, adminCreds(), nil)
+	a := setupAnywhere(t, c, "custom-kill", "kill-host")
+	sim := startSim(t, a.simEnv("kill"), 1)
+	sim.waitReady(t, 1, 30*time.Second)
+	waitProcesses(t, c, a.fleetID, 1)
+	gs, _ := must[gamelift.CreateGameSessionOutput](t, c, &gamelift.CreateGameSessionInput{
+		FleetId: &a.fleetID, Location: &a.loc, MaximumPlayerSessionCount: ptr[int32](200),
+	})
+	gsID := deref(gs.GameSession.GameSessionId)
+	waitGameSession(t, c, gsID, "ACTIVE", 15*time.Second)
+
+	const n = 120
+	acked := make(chan types.PlayerSession, n)
+	errs := make(chan error, n)
+	sem := make(chan struct{}, 16)
+	for i := range n {
+		go func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			out, _, err := call[gamelift.CreatePlayerSessionOutput](c, &gamelift.CreatePlayerSessionInput{GameSessionId: &gsID, PlayerId: ptr(fmt.Sprintf("k-%03d", i))})
+			if err != nil {
+				errs <- err
+				return
+			}
+			acked <- *out.PlayerSession
+		}()
+	}
+	want := map[string]string{}
+	for range n {
+		select {
+		case p := <-acked:
+			b, _ := json.Marshal(p)
+			want[deref(p.PlayerSessionId)] = string(b)
+		case err := <-errs:
+			t.Errorf("CreatePlayerSession: %v", err)
+		}
+	}
+	srv.kill() // SIGKILL, no chance to flush anything
+	if code, _ := srv.exitCode(5 * time.Second); code == 0 {
+		t.Errorf("serve exited 0 after SIGKILL")
+	}
+
+	srv2 := startServe(t, dir, srv.Addr)
+	c2 := newGoClient(srv2.URL, adminCreds(), nil)
+	got := playerSessionsOf(t, c2, gsID, "", 0)
+	if len(got) != len(want) {
+		t.Errorf("after kill -9: %d player sessions, want the %d acknowledged", len(got), len(want))
+	}
+	for _, p := range got {
+		b, _ := json.Marshal(p)
+		if w, ok := want[deref(p.PlayerSessionId)]; !ok || w != string(b) {
+			t.Errorf("after kill -9: %s, want %s", b, w)
+		}
+	}
+	if cur := deref(describeGameSession(t, c2, gsID).CurrentPlayerSessionCount); cur != int32(len(want)) {
+		t.Errorf("after kill -9: CurrentPlayerSessionCount %d, want %d", cur, len(want))
+	}
+	srv2.stop(t)
+}

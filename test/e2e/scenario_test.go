@@ -1,8 +1,12 @@
 package e2e
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -14,6 +18,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/gamelift"
 	"github.com/aws/aws-sdk-go-v2/service/gamelift/types"
 	"github.com/gorilla/websocket"
@@ -954,6 +959,16 @@ func (f *flow) aliases(t *testing.T) {
 			t.Errorf("ListAliases(%+v): %d aliases, want just %s", tc.in, len(l.Aliases), tc.want)
 		}
 	}
+	pa, raw := must[gamelift.ListAliasesOutput](t, c, &gamelift.ListAliasesInput{Limit: ptr[int32](1)})
+	if hasList(t, raw, "Aliases") != 1 || pa.NextToken == nil {
+		t.Errorf("ListAliases(Limit 1): %d aliases, NextToken %v; want 1 and a token", len(pa.Aliases), pa.NextToken)
+	} else {
+		pb, raw := must[gamelift.ListAliasesOutput](t, c, &gamelift.ListAliasesInput{Limit: ptr[int32](1), NextToken: pa.NextToken})
+		noKey(t, raw, "NextToken")
+		if len(pb.Aliases) != 1 || deref(pb.Aliases[0].AliasId) == deref(pa.Aliases[0].AliasId) {
+			t.Errorf("ListAliases second page: %+v", pb.Aliases)
+		}
+	}
 	l, raw := must[gamelift.ListAliasesOutput](t, c, &gamelift.ListAliasesInput{Name: ptr("no-such-alias")})
 	if hasList(t, raw, "Aliases") != 0 {
 		t.Errorf("ListAliases(no match): %d aliases, want []", len(l.Aliases))
@@ -1012,6 +1027,32 @@ func (f *flow) capacity(t *testing.T) {
 	if len(d.GameSessions) != 3 {
 		t.Errorf("after FleetCapacityExceededException: %d game sessions, want 3", len(d.GameSessions))
 	}
+	// Paging through the three game sessions one at a time.
+	seen, tokens := map[string]bool{}, map[string]bool{}
+	var next *string
+	for range 10 {
+		pg, raw := must[gamelift.DescribeGameSessionsOutput](t, c, &gamelift.DescribeGameSessionsInput{FleetId: &f.fleetID, Limit: ptr[int32](1), NextToken: next})
+		if n := hasList(t, raw, "GameSessions"); n != 1 {
+			t.Errorf("DescribeGameSessions(Limit 1): %d sessions on a page", n)
+		}
+		for _, g := range pg.GameSessions {
+			if seen[deref(g.GameSessionId)] {
+				t.Errorf("DescribeGameSessions paging returned %s twice", deref(g.GameSessionId))
+			}
+			seen[deref(g.GameSessionId)] = true
+		}
+		if next = pg.NextToken; next == nil {
+			break
+		}
+		if tokens[*next] {
+			t.Fatalf("DescribeGameSessions returned NextToken %q twice", *next)
+		}
+		tokens[*next] = true
+	}
+	if len(seen) != 3 || len(tokens) != 2 || next != nil {
+		t.Errorf("DescribeGameSessions(Limit 1) paging: %d sessions over %d tokens (last token %v), want 3 over 2 and none at the end", len(seen), len(tokens), next)
+	}
+
 	checkUtilization(t, "DescribeFleetUtilization (full)", utilization(t, c, f.fleetID),
 		utilWant{fleetID: f.fleetID, fleetArn: f.arn, location: region, procs: 3, sessions: 3, players: 4, max: 4 + 2 + 1})
 }
@@ -1296,6 +1337,43 @@ func (f *flow) tamperedBody(t *testing.T, j *jsonClient) {
 	}
 	_, err = j.decode("CreateLocation", resp, nil)
 	checkErr(t, j, "CreateLocation", err, "InvalidSignatureException")
+
+	// The JS SDK v3 signs an x-amz-content-sha256 header (spec §1.4): it is
+	// accepted when it is the body's hash, and refused when it is not.
+	for _, tc := range []struct {
+		name, hash string
+		ok         bool
+	}{{"right", "", true}, {"wrong", strings.Repeat("ab", 32), false}} {
+		body := []byte(`{"Filters":["CUSTOM"]}`)
+		sum := sha256.Sum256(body)
+		hash := hex.EncodeToString(sum[:])
+		if tc.hash != "" {
+			hash = tc.hash
+		}
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, j.url+"/", nil)
+		req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+		req.Header.Set("X-Amz-Target", "GameLift.ListLocations")
+		req.Header.Set("X-Amz-Content-Sha256", hash)
+		if err := v4.NewSigner().SignHTTP(ctx, *j.creds, req, hash, "gamelift", region, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(signedHeaders(req.Header.Get("Authorization")), "x-amz-content-sha256") {
+			t.Fatalf("test bug: x-amz-content-sha256 not signed: %s", req.Header.Get("Authorization"))
+		}
+		req.Body, req.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
+		resp, err := j.httpc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out gamelift.ListLocationsOutput
+		_, err = j.decode("ListLocations", resp, &out)
+		switch {
+		case tc.ok && err != nil:
+			t.Errorf("JS-style signed request with the right x-amz-content-sha256: %v", err)
+		case !tc.ok:
+			checkErr(t, j, "ListLocations", err, "InvalidSignatureException")
+		}
+	}
 
 	scope := adminAccessKeyID + "/" + time.Now().UTC().Format("20060102") + "/" + region + "/gamelift/aws4_request"
 	date := time.Now().UTC().Format("20060102T150405Z")
