@@ -76,6 +76,9 @@ type flow struct {
 	termAliasMsg   string
 	gs1Max, gs1Cur int32
 	gs1Props       map[string]string
+	gs3Port        int32
+	gs3Created     time.Time
+	reservedPS     string // a RESERVED player session of game session 1
 }
 
 func (f *flow) run(t *testing.T) {
@@ -98,6 +101,7 @@ func (f *flow) run(t *testing.T) {
 		{"invalid requests", f.invalidRequests},
 		{"auth", f.auth},
 		{"unsupported operations", f.unsupported},
+		{"process ends", f.processEnds},
 		{"deletes", f.deletes},
 	}
 	for _, s := range steps {
@@ -376,6 +380,17 @@ func (f *flow) fleet(t *testing.T) {
 			})
 		ec.Time("EventTime", f.since, time.Now())
 		ec.Done()
+	}
+
+	// A time window (timestamps as input: JSON numbers with a fraction, CBOR tag 1).
+	win, raw := must[gamelift.DescribeFleetEventsOutput](t, c, &gamelift.DescribeFleetEventsInput{FleetId: &f.fleetID, StartTime: ptr(f.since.Add(-time.Second)), EndTime: ptr(time.Now().Add(time.Second))})
+	hasList(t, raw, "Events")
+	if len(win.Events) != len(ev.Events) {
+		t.Errorf("DescribeFleetEvents over the test's lifetime: %d events, want all %d", len(win.Events), len(ev.Events))
+	}
+	past, raw := must[gamelift.DescribeFleetEventsOutput](t, c, &gamelift.DescribeFleetEventsInput{FleetId: &f.fleetID, StartTime: ptr(f.since.Add(-time.Hour)), EndTime: ptr(f.since.Add(-30 * time.Minute))})
+	if hasList(t, raw, "Events") != 0 {
+		t.Errorf("DescribeFleetEvents before the fleet existed: %d events, want []", len(past.Events))
 	}
 
 	expectErr(t, c, &gamelift.CreateFleetInput{Name: ptr("ec2"), ComputeType: types.ComputeTypeEc2, EC2InstanceType: types.EC2InstanceTypeC5Large, BuildId: ptr("build-00000000-0000-0000-0000-000000000000")}, "InvalidRequestException", "ComputeType")
@@ -729,6 +744,7 @@ func (f *flow) playerSessions(t *testing.T) {
 		t.Errorf("CreatePlayerSession for the same player returned the same id %s", ps1)
 	}
 	wants[w4.id] = w4
+	f.reservedPS = w4.id
 	f.expectCount(t, 4, 4)
 
 	// Full.
@@ -778,6 +794,11 @@ func (f *flow) playerSessions(t *testing.T) {
 	hasList(t, raw, "PlayerSessions")
 	noKey(t, raw, "NextToken")
 	f.checkPlayerSessionSet(t, "PlayerId", byPlayer.PlayerSessions, wants, func(w psWant) bool { return w.playerID == "player-1" })
+	// The status filter has no effect with PlayerId or PlayerSessionId (spec §3.3).
+	byPlayerF, _ := must[gamelift.DescribePlayerSessionsOutput](t, c, &gamelift.DescribePlayerSessionsInput{PlayerId: ptr("player-1"), PlayerSessionStatusFilter: ptr("COMPLETED")})
+	f.checkPlayerSessionSet(t, "PlayerId+COMPLETED", byPlayerF.PlayerSessions, wants, func(w psWant) bool { return w.playerID == "player-1" })
+	byIDF, _ := must[gamelift.DescribePlayerSessionsOutput](t, c, &gamelift.DescribePlayerSessionsInput{PlayerSessionId: &ps1, PlayerSessionStatusFilter: ptr("TIMEDOUT")})
+	f.checkPlayerSessionSet(t, "PlayerSessionId+TIMEDOUT", byIDF.PlayerSessions, wants, func(w psWant) bool { return w.id == ps1 })
 	for _, st := range []string{"RESERVED", "ACTIVE", "COMPLETED", "TIMEDOUT"} {
 		f.checkPlayerSessionSet(t, "GameSessionId+"+st, playerSessionsOf(t, c, f.gs1, st, 0), wants, func(w psWant) bool { return w.status == st })
 	}
@@ -1019,6 +1040,7 @@ func (f *flow) capacity(t *testing.T) {
 		t.Errorf("third game session on port %d; want the idle ready process (gs1 %d, gs2 %d, ready %v)", p, f.gs1Port, f.gs2Port, f.addrByPort)
 	}
 	w.id, w.status, w.port, w.created = f.gs3, "ACTIVE", p, deref(gs.GameSession.CreationTime)
+	f.gs3Port, f.gs3Created = p, w.created
 	checkGameSession(t, "DescribeGameSessions (third)", active, w, f.since)
 	// All three processes are busy now.
 	expectErr(t, c, &gamelift.CreateGameSessionInput{FleetId: &f.fleetID, Location: &f.loc, MaximumPlayerSessionCount: ptr[int32](1)}, "FleetCapacityExceededException", f.fleetID)
@@ -1415,6 +1437,39 @@ func (f *flow) unsupported(t *testing.T) {
 		_, err = j.decode("NoSuchOperation", resp, nil)
 		checkErr(t, j, "NoSuchOperation", err, "UnknownOperationException")
 	}
+}
+
+// processEnds: a process may act only on its own game session, and a
+// process that calls ProcessEnding ends its game session.
+func (f *flow) processEnds(t *testing.T) {
+	c := f.c
+	addr := f.addrByPort[f.gs3Port]
+	if got := playerSay(t, addr, f.reservedPS); !strings.HasPrefix(got, "ERR 4") {
+		t.Errorf("accepting game session 1's player on game session 3's process: %q, want ERR 4xx", got)
+	}
+	if st := describePlayerSession(t, c, f.reservedPS).Status; st != types.PlayerSessionStatusReserved {
+		t.Errorf("player session %s is %s after another process tried to accept it, want RESERVED", f.reservedPS, st)
+	}
+
+	if got := playerSay(t, addr, "end"); got != "OK end" {
+		t.Fatalf("end: %q, want OK end", got)
+	}
+	done := waitGameSession(t, c, f.gs3, "TERMINATED", 15*time.Second)
+	w := f.gsBase()
+	w.id, w.name, w.max, w.status, w.port, w.created, w.ended = f.gs3, "third", 1, "TERMINATED", f.gs3Port, f.gs3Created, true
+	c3 := *done
+	c3.StatusReason = "" // not specified for a process that ends on its own
+	checkGameSession(t, "game session of an ended process", &c3, w, f.since)
+	eventually(t, 10*time.Second, 100*time.Millisecond, "utilization after ProcessEnding", func() error {
+		u := utilization(t, c, f.fleetID)
+		if deref(u.ActiveServerProcessCount) != 1 || deref(u.ActiveGameSessionCount) != 1 {
+			return fmt.Errorf("%d processes, %d game sessions", deref(u.ActiveServerProcessCount), deref(u.ActiveGameSessionCount))
+		}
+		return nil
+	})
+	checkUtilization(t, "DescribeFleetUtilization after ProcessEnding", utilization(t, c, f.fleetID),
+		utilWant{fleetID: f.fleetID, fleetArn: f.arn, location: region, procs: 1, sessions: 1, players: 4, max: 4})
+	expectErr(t, c, &gamelift.CreateGameSessionInput{FleetId: &f.fleetID, Location: &f.loc, MaximumPlayerSessionCount: ptr[int32](1)}, "FleetCapacityExceededException")
 }
 
 func (f *flow) deletes(t *testing.T) {
