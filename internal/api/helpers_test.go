@@ -204,11 +204,14 @@ func checkEnvelope(t testing.TB, res response, p protocol) {
 	}
 }
 
-// findSharedFixtures walks up from the package directory to the first
-// shared/fixtures, so the tests work wherever the repository is checked out
-// next to the shared tree.
+// findSharedFixtures returns the captured-client fixtures: the copy in
+// testdata (so a clean clone tests them), else the first shared/fixtures above
+// the package.
 func findSharedFixtures(t testing.TB) string {
 	t.Helper()
+	if st, err := os.Stat(filepath.Join("testdata", "fixtures", "control-plane")); err == nil && st.IsDir() {
+		return filepath.Join("testdata", "fixtures")
+	}
 	dir, err := os.Getwd()
 	if err != nil {
 		t.Fatal(err)
