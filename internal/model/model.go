@@ -115,6 +115,31 @@ type Fleet struct {
 	Tags                           map[string]string            `json:"Tags,omitempty"`
 	// GameSessionActivationTimeoutSeconds bounds ACTIVATING; 0 means the default (600 s).
 	GameSessionActivationTimeoutSeconds int32 `json:"GameSessionActivationTimeoutSeconds,omitempty"`
+	// RuntimeConfiguration says which processes the host agent runs on each compute.
+	RuntimeConfiguration *RuntimeConfiguration `json:"RuntimeConfiguration,omitempty"`
+	// Capacity holds UpdateFleetCapacity's numbers per location.
+	Capacity map[string]LocationCapacity `json:"Capacity,omitempty"`
+}
+
+// ServerProcessConfig is one entry of a runtime configuration.
+type ServerProcessConfig struct {
+	LaunchPath           string `json:"LaunchPath"`
+	Parameters           string `json:"Parameters,omitempty"`
+	ConcurrentExecutions int32  `json:"ConcurrentExecutions"`
+}
+
+// RuntimeConfiguration is a fleet's process launch plan for each compute.
+type RuntimeConfiguration struct {
+	ServerProcesses                     []ServerProcessConfig `json:"ServerProcesses"`
+	MaxConcurrentGameSessionActivations int32                 `json:"MaxConcurrentGameSessionActivations,omitempty"`
+	GameSessionActivationTimeoutSeconds int32                 `json:"GameSessionActivationTimeoutSeconds,omitempty"`
+}
+
+// LocationCapacity is the desired/min/max instance count of a fleet location.
+type LocationCapacity struct {
+	Desired int32 `json:"Desired"`
+	Min     int32 `json:"Min"`
+	Max     int32 `json:"Max"`
 }
 
 // Compute statuses.

@@ -49,6 +49,15 @@ func fleet(id string, created time.Time) model.Fleet {
 		CertificateType:                     "GENERATED",
 		Tags:                                map[string]string{"team": "blue", "ünïcode": "✓ \"quoted\"\n"},
 		GameSessionActivationTimeoutSeconds: 300,
+		RuntimeConfiguration: &model.RuntimeConfiguration{
+			ServerProcesses: []model.ServerProcessConfig{
+				{LaunchPath: "/local/game/server", Parameters: "-port 7777 -map \"dust\"", ConcurrentExecutions: 3},
+				{LaunchPath: "/local/game/other", ConcurrentExecutions: 1},
+			},
+			MaxConcurrentGameSessionActivations: 2,
+			GameSessionActivationTimeoutSeconds: 300,
+		},
+		Capacity: map[string]model.LocationCapacity{"custom-a": {Desired: 2, Min: 1, Max: 4}, "custom-b": {Max: 1}},
 	}
 }
 
