@@ -71,6 +71,10 @@ type ProcessState struct {
 // HeartbeatReply answers Heartbeat, one entry per reported process.
 type HeartbeatReply struct {
 	Processes []ProcessState `json:"Processes"`
+	// ScaledToZero is true while the fleet location's desired capacity
+	// (UpdateFleetCapacity DesiredInstances) is 0: the agent launches nothing new,
+	// lets processes that host a game session finish, and stops idle ones.
+	ScaledToZero bool `json:"ScaledToZero,omitempty"`
 }
 
 // ProcessExited is the body of ActionProcessExited.
