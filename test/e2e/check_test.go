@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"reflect"
 	"regexp"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -119,16 +118,6 @@ func (f *fields) Eq(name string, want any) *fields {
 	return f
 }
 
-// Str returns a string member's value ("" if absent) after marking it seen.
-func (f *fields) Str(name string) string {
-	f.t.Helper()
-	got, ok := val(f.field(name))
-	if !ok {
-		return ""
-	}
-	return fmt.Sprint(got)
-}
-
 // Match asserts that a string member is present and matches re.
 func (f *fields) Match(name string, re *regexp.Regexp) *fields {
 	f.t.Helper()
@@ -140,23 +129,6 @@ func (f *fields) Match(name string, re *regexp.Regexp) *fields {
 	if !re.MatchString(fmt.Sprint(got)) {
 		f.t.Errorf("%s.%s = %q, want a match of %s", f.name, name, got, re)
 	}
-	return f
-}
-
-// OneOf asserts that an enum member is present and one of want.
-func (f *fields) OneOf(name string, want ...string) *fields {
-	f.t.Helper()
-	got, ok := val(f.field(name))
-	if !ok {
-		f.t.Errorf("%s.%s: absent, want one of %v", f.name, name, want)
-		return f
-	}
-	for _, w := range want {
-		if fmt.Sprint(got) == w {
-			return f
-		}
-	}
-	f.t.Errorf("%s.%s = %v, want one of %v", f.name, name, got, want)
 	return f
 }
 
@@ -381,15 +353,6 @@ func props(gp []types.GameProperty) map[string]string {
 		m[deref(p.Key)] = deref(p.Value)
 	}
 	return m
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
 }
 
 // eventually polls fn every interval until it returns nil or the timeout

@@ -115,10 +115,6 @@ func (f *flow) run(t *testing.T) {
 	f.srv.stop(t)
 }
 
-func (f *flow) creds() *aws.Credentials {
-	return &aws.Credentials{AccessKeyID: adminAccessKeyID, SecretAccessKey: adminSecret}
-}
-
 // ---------------------------------------------------------------------------
 
 func (f *flow) locations(t *testing.T) {
