@@ -269,3 +269,47 @@ func TestKill9KeepsAcknowledgedWrites(t *testing.T) {
 	}
 	srv2.stop(t)
 }
+
+// TestMissedHeartbeats: a game server that dies (SIGKILL: no ProcessEnding,
+// no more heartbeats) is ended after the heartbeat timeout, with its game
+// session and player sessions.
+func TestMissedHeartbeats(t *testing.T) {
+	t.Parallel()
+	srv := startServe(t, t.TempDir(), "127.0.0.1:0", "--heartbeat-timeout", "3s")
+	c := newGoClient(srv.URL, adminCreds(), nil)
+	a := setupAnywhere(t, c, "custom-crash", "crash-host")
+	sim := startSim(t, a.simEnv("crash"), 1)
+	sim.waitReady(t, 1, 30*time.Second)
+	waitProcesses(t, c, a.fleetID, 1)
+	gs, _ := must[gamelift.CreateGameSessionOutput](t, c, &gamelift.CreateGameSessionInput{
+		FleetId: &a.fleetID, Location: &a.loc, MaximumPlayerSessionCount: ptr[int32](4),
+	})
+	gsID := deref(gs.GameSession.GameSessionId)
+	waitGameSession(t, c, gsID, "ACTIVE", 15*time.Second)
+	ps, _ := must[gamelift.CreatePlayerSessionOutput](t, c, &gamelift.CreatePlayerSessionInput{GameSessionId: &gsID, PlayerId: ptr("victim")})
+	psID := deref(ps.PlayerSession.PlayerSessionId)
+
+	// Healthy heartbeats keep it alive past the timeout.
+	time.Sleep(4 * time.Second)
+	if st := describeGameSession(t, c, gsID).Status; st != types.GameSessionStatusActive {
+		t.Fatalf("a heartbeating game server's session is %s after the heartbeat timeout, want ACTIVE", st)
+	}
+
+	killed := time.Now()
+	sim.kill()
+	done := waitGameSession(t, c, gsID, "TERMINATED", 20*time.Second)
+	t.Logf("game session TERMINATED %v after its game server died", time.Since(killed))
+	if done.TerminationTime == nil || deref(done.CurrentPlayerSessionCount) != 0 {
+		t.Errorf("ended game session: TerminationTime %v, CurrentPlayerSessionCount %d; want a time and 0", done.TerminationTime, deref(done.CurrentPlayerSessionCount))
+	}
+	if p := describePlayerSession(t, c, psID); p.Status != types.PlayerSessionStatusCompleted || p.TerminationTime == nil {
+		t.Errorf("player session of the ended game session: %s, TerminationTime %v; want COMPLETED with a time", p.Status, p.TerminationTime)
+	}
+	u := utilization(t, c, a.fleetID)
+	if deref(u.ActiveServerProcessCount) != 0 || deref(u.ActiveGameSessionCount) != 0 || deref(u.CurrentPlayerSessionCount) != 0 {
+		t.Errorf("utilization after the crash: %d processes, %d game sessions, %d players; want 0, 0, 0",
+			deref(u.ActiveServerProcessCount), deref(u.ActiveGameSessionCount), deref(u.CurrentPlayerSessionCount))
+	}
+	expectErr(t, c, &gamelift.CreateGameSessionInput{FleetId: &a.fleetID, Location: &a.loc, MaximumPlayerSessionCount: ptr[int32](1)}, "FleetCapacityExceededException")
+	srv.stop(t)
+}
