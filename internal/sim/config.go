@@ -1,16 +1,20 @@
 package sim
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/url"
 	"regexp"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/openlift/openlift/internal/sdkmsg"
 )
 
 // SDK identity the simulator presents; openlift logs it, and the values match
@@ -110,6 +114,23 @@ type Config struct {
 	// succeeded and the first heartbeat was answered: from then on openlift
 	// may place game sessions on it.
 	OnReady func(*Process)
+
+	// The two hooks below let a real game run on the simulator as on the
+	// SDK: it brings its own player protocol and reacts to its game session.
+
+	// ServePlayers, when set, replaces the built-in player line protocol. It
+	// is called once per process, on its own goroutine, with the listener
+	// whose port ActivateServerProcess reports, and must return soon after
+	// ctx ends (the listener is closed then), having closed the connections
+	// it accepted: the process ends only after it has returned.
+	ServePlayers func(ctx context.Context, p *Process, ln net.Listener)
+
+	// OnStartGameSession is the game's OnStartGameSession: it is called for
+	// every CreateGameSession push, once the session is recorded and before
+	// the simulator activates it. With WithholdActivation the game calls
+	// Process.ActivateGameSession itself when it is ready for players. It
+	// runs on the goroutine that handles pushes, so later pushes wait for it.
+	OnStartGameSession func(ctx context.Context, p *Process, gs sdkmsg.GameSession)
 }
 
 var (

@@ -5,9 +5,13 @@
 // simulated server processes, which the real SDK cannot (its state is
 // process-wide), so the simulator serves tests, demos and load generation.
 //
-// Each simulated process also listens on a player TCP port with a small line
-// protocol, so that a "player" (a test, or nc) can make the game server call
-// AcceptPlayerSession and friends:
+// A real game can run on it too, one process per OS process like the SDK:
+// Config.ServePlayers puts the game's own protocol on the player port and
+// Config.OnStartGameSession is its OnStartGameSession (examples/tcpgame).
+//
+// Otherwise each simulated process listens on a player TCP port with a small
+// line protocol, so that a "player" (a test, or nc) can make the game server
+// call AcceptPlayerSession and friends:
 //
 //	on connect          HELLO openlift-sim 1 <pID>
 //	<psess-id>          AcceptPlayerSession      -> OK accept <id>

@@ -371,6 +371,10 @@ func (p *Process) run(ctx context.Context) {
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
+		if p.cfg.ServePlayers != nil {
+			p.cfg.ServePlayers(ctx, p, p.ln)
+			return
+		}
 		p.servePlayers(ctx)
 	}()
 
@@ -620,6 +624,9 @@ func (p *Process) startGameSession(ctx context.Context, m sdkmsg.CreateGameSessi
 	p.session, p.sessionActive = &gs, false
 	p.mu.Unlock()
 	p.log.Info("game session started", "gameSessionId", gs.GameSessionId)
+	if p.cfg.OnStartGameSession != nil {
+		p.cfg.OnStartGameSession(ctx, p, gs)
+	}
 	if p.cfg.WithholdActivation {
 		return
 	}
