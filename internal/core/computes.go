@@ -7,9 +7,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/openlift/openlift/internal/agentmsg"
 	"github.com/openlift/openlift/internal/apierr"
 	"github.com/openlift/openlift/internal/model"
 	"github.com/openlift/openlift/internal/sdkmsg"
@@ -42,11 +44,21 @@ func (s *Service) toCompute(f model.Fleet, c model.Compute) shapes.Compute {
 		ComputeArn:                 ptr(c.Arn),
 		IpAddress:                  strp(c.IPAddress),
 		DnsName:                    strp(c.DNSName),
-		ComputeStatus:              c.Status,
+		ComputeStatus:              computeStatus(c),
 		Location:                   strp(c.Location),
 		CreationTime:               shapes.NewTimestamp(c.CreationTime),
 		GameLiftServiceSdkEndpoint: strp(s.cfg.SDKEndpoint()),
 	}
+}
+
+// computeStatus is the ComputeStatus openlift reports: a compute whose agent
+// is draining it is on its way out, which GameLift calls TERMINATING, although
+// the stored status stays ACTIVE so that its processes can still reconnect.
+func computeStatus(c model.Compute) string {
+	if c.Draining && c.Status == model.ComputeActive {
+		return model.ComputeTerminating
+	}
+	return c.Status
 }
 
 // getCompute finds a compute of a live fleet; unknown fleet or compute →
@@ -126,6 +138,9 @@ func (s *Service) RegisterCompute(ctx context.Context, in *shapes.RegisterComput
 		cp.Location = *in.Location
 		cp.CertificatePath = deref(in.CertificatePath)
 		cp.Status = model.ComputeActive
+		// A host registers when its agent starts: whatever drain an earlier
+		// agent began on it is over.
+		cp.Draining = false
 		return tx.PutCompute(cp)
 	})
 	if err != nil {
@@ -193,7 +208,7 @@ func (s *Service) ListCompute(ctx context.Context, in *shapes.ListComputeInput) 
 			if in.Location != nil && cp.Location != *in.Location {
 				continue
 			}
-			if in.ComputeStatus != "" && cp.Status != in.ComputeStatus {
+			if in.ComputeStatus != "" && computeStatus(cp) != in.ComputeStatus {
 				continue
 			}
 			list = append(list, cp)
@@ -329,7 +344,7 @@ func (s *Service) GetComputeAuthToken(ctx context.Context, in *shapes.GetCompute
 		return nil, storeErr(err)
 	}
 	if minted {
-		s.pushToken(cp.FleetID, cp.Name, cp.AuthToken)
+		s.pushToken(cp.FleetID, cp.Name, cp.AuthToken, cp.AuthTokenExpiry)
 	}
 	return &shapes.GetComputeAuthTokenOutput{
 		FleetId:             ptr(f.ID),
@@ -407,10 +422,12 @@ func tokenMatches(stored, given string) bool {
 }
 
 // pushToken sends RefreshConnection with token to every connected process of
-// the compute. A process that misses it (not connected, or its queue was full
-// and the socket closed) reconnects with the previous token, which is still
-// valid for a quarter lifetime, and Authenticate then sends it the current one.
-func (s *Service) pushToken(fleetID, computeName, token string) {
+// the compute and to its agent. A process that misses it (not connected, or
+// its queue was full and the socket closed) reconnects with the previous
+// token, which is still valid for a quarter lifetime, and Authenticate then
+// sends it the current one; the agent, which hands the token to the processes
+// it launches, is covered the same way.
+func (s *Service) pushToken(fleetID, computeName, token string, expiry time.Time) {
 	frame := sdkmsg.RefreshConnection{
 		Action:                    sdkmsg.PushRefreshConnection,
 		RefreshConnectionEndpoint: s.cfg.SDKEndpoint(),
@@ -421,6 +438,11 @@ func (s *Service) pushToken(fleetID, computeName, token string) {
 			s.log.Warn("RefreshConnection push failed", "fleet", fleetID, "compute", computeName, "process", e.id.ProcessID, "err", err)
 		}
 	}
+	s.pushAgent(fleetID, computeName, agentmsg.RefreshConnection{
+		Action:               agentmsg.PushRefreshConnection,
+		AuthToken:            token,
+		ExpirationTimeMillis: expiry.UnixMilli(),
+	})
 }
 
 func (s *Service) pushCurrentToken(ctx context.Context, fleetID, computeName string) {
@@ -437,16 +459,17 @@ func (s *Service) pushCurrentToken(ctx context.Context, fleetID, computeName str
 		return
 	}
 	if cp.AuthToken != "" && s.clk.Now().Before(cp.AuthTokenExpiry) {
-		s.pushToken(fleetID, computeName, cp.AuthToken)
+		s.pushToken(fleetID, computeName, cp.AuthToken, cp.AuthTokenExpiry)
 	}
 }
 
 // scheduleRefresh arms the credential refresh loop (started by Start): every
-// RefreshInterval, each compute with connected processes whose current token
-// is within a quarter of its lifetime of expiry, i.e. past three quarters of
-// it, gets a new token, and its processes are pushed RefreshConnection with it
-// (server-sdk-protocol.md §7), so that their automatic reconnects always
-// present a valid token.
+// RefreshInterval, each compute with connected processes or a connected agent
+// whose current token is within a quarter of its lifetime of expiry, i.e. past
+// three quarters of it, gets a new token, and its processes and agent are
+// pushed RefreshConnection with it (server-sdk-protocol.md §7), so that their
+// automatic reconnects always present a valid token. Agents count on their
+// own: an agent whose processes all failed to start still has to reconnect.
 func (s *Service) scheduleRefresh() {
 	s.setTimer("refresh", s.cfg.RefreshInterval, func() {
 		s.refreshConnections(s.bg())
@@ -455,10 +478,15 @@ func (s *Service) scheduleRefresh() {
 }
 
 func (s *Service) refreshConnections(ctx context.Context) {
-	for _, k := range s.hub.computes() {
-		// The hub keys by what the process sent; the store by fleet id.
-		fleetID, computeName := k[0], k[1]
-		fid := fleetIDFromInput(fleetID)
+	keys := s.hub.computes()
+	for _, k := range s.agents.computes() {
+		if !slices.Contains(keys, k) {
+			keys = append(keys, k)
+		}
+	}
+	for _, k := range keys {
+		fleetID, computeName := k.fleetID, k.computeName
+		fid := fleetID
 		now := s.now()
 		var (
 			cp     model.Compute
@@ -497,7 +525,7 @@ func (s *Service) refreshConnections(ctx context.Context) {
 			continue
 		}
 		if minted {
-			s.pushToken(fleetID, computeName, cp.AuthToken)
+			s.pushToken(fleetID, computeName, cp.AuthToken, cp.AuthTokenExpiry)
 		}
 	}
 }

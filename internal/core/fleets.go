@@ -166,29 +166,6 @@ func checkFleetIDList(c *checker, ids []string) {
 	}
 }
 
-func checkRuntimeConfiguration(c *checker, rc *shapes.RuntimeConfiguration) {
-	if rc == nil {
-		return
-	}
-	if rc.ServerProcesses != nil {
-		c.count("RuntimeConfiguration.ServerProcesses", len(rc.ServerProcesses), 1, 50)
-	}
-	total := int64(0)
-	for i, sp := range rc.ServerProcesses {
-		name := indexed("RuntimeConfiguration.ServerProcesses", i, "")
-		c.reqStr(name+".LaunchPath", sp.LaunchPath, 1, 1024, reLaunchPath)
-		c.str(name+".Parameters", sp.Parameters, 1, 1024, reLaunchParameters)
-		c.required(name+".ConcurrentExecutions", sp.ConcurrentExecutions != nil)
-		c.int32Range(name+".ConcurrentExecutions", sp.ConcurrentExecutions, 1, maxInt32)
-		total += int64(deref(sp.ConcurrentExecutions))
-	}
-	if total > 50 {
-		c.fail("RuntimeConfiguration.ServerProcesses may run at most 50 concurrent processes in total, got %d", total)
-	}
-	c.int32Range("RuntimeConfiguration.MaxConcurrentGameSessionActivations", rc.MaxConcurrentGameSessionActivations, 1, maxInt32)
-	c.int32Range("RuntimeConfiguration.GameSessionActivationTimeoutSeconds", rc.GameSessionActivationTimeoutSeconds, 1, 600)
-}
-
 func checkIPPermissions(c *checker, perms []shapes.IpPermission) {
 	c.count("EC2InboundPermissions", len(perms), 0, 50)
 	for i, p := range perms {
@@ -222,7 +199,7 @@ func (s *Service) CreateFleet(ctx context.Context, in *shapes.CreateFleetInput) 
 	}
 	checkIPPermissions(&c, in.EC2InboundPermissions)
 	c.enum("NewGameSessionProtectionPolicy", in.NewGameSessionProtectionPolicy, model.NoProtection, model.FullProtection)
-	checkRuntimeConfiguration(&c, in.RuntimeConfiguration)
+	checkRuntimeConfiguration(&c, in.RuntimeConfiguration, false)
 	checkCreationLimitPolicy(&c, in.ResourceCreationLimitPolicy)
 	checkMetricGroups(&c, in.MetricGroups)
 	c.str("PeerVpcAwsAccountId", in.PeerVpcAwsAccountId, 1, 1024, nil)
@@ -323,11 +300,7 @@ func (s *Service) CreateFleet(ctx context.Context, in *shapes.CreateFleetInput) 
 	if in.AnywhereConfiguration != nil {
 		f.AnywhereCost = *in.AnywhereConfiguration.Cost
 	}
-	// Only the activation timeout of a runtime configuration affects openlift:
-	// it bounds ACTIVATING. Launching processes is the host's (or agent's) job.
-	if rc := in.RuntimeConfiguration; rc != nil && rc.GameSessionActivationTimeoutSeconds != nil {
-		f.GameSessionActivationTimeoutSeconds = *rc.GameSessionActivationTimeoutSeconds
-	}
+	setRuntimeConfiguration(&f, in.RuntimeConfiguration)
 	err := s.st.Update(ctx, func(tx store.Tx) error {
 		for _, l := range f.Locations {
 			if _, err := tx.GetLocation(l); errors.Is(err, store.ErrNotFound) {

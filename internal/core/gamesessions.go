@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/openlift/openlift/internal/agentmsg"
 	"github.com/openlift/openlift/internal/apierr"
 	"github.com/openlift/openlift/internal/model"
 	"github.com/openlift/openlift/internal/sdkmsg"
@@ -84,7 +85,7 @@ func (s *Service) CreateGameSession(ctx context.Context, in *shapes.CreateGameSe
 		if err := s.checkCreatorLimit(tx, fleet, deref(in.CreatorId), now); err != nil {
 			return err
 		}
-		p, err := s.pickProcess(tx, fleet.ID, loc)
+		p, err := s.pickProcess(tx, fleet, loc)
 		if err != nil {
 			return err
 		}
@@ -136,18 +137,66 @@ func (s *Service) CreateGameSession(ctx context.Context, in *shapes.CreateGameSe
 
 // pickProcess chooses the oldest eligible, idle, connected process of the
 // fleet location. Eligibility starts at the first heartbeat after activation,
-// which closes the SDK's ProcessReady race (spec §5).
-func (s *Service) pickProcess(tx store.Tx, fleetID, location string) (model.Process, error) {
-	ps, err := tx.ListProcesses(store.ProcessFilter{FleetID: fleetID, Statuses: []model.ProcessStatus{model.ProcessActive}})
+// which closes the SDK's ProcessReady race (spec §5). Computes whose agent is
+// draining them are skipped, and so are computes already starting as many game
+// sessions as the runtime configuration's MaxConcurrentGameSessionActivations
+// allows (GameLift applies it per instance; a compute is openlift's instance).
+func (s *Service) pickProcess(tx store.Tx, fleet model.Fleet, location string) (model.Process, error) {
+	ps, err := tx.ListProcesses(store.ProcessFilter{FleetID: fleet.ID, Statuses: []model.ProcessStatus{model.ProcessActive}})
 	if err != nil {
 		return model.Process{}, err
 	}
-	for _, p := range ps {
-		if p.Location == location && p.Eligible && p.GameSessionID == "" && s.hub.connected(p.ID) {
-			return p, nil
-		}
+	var (
+		loaded     bool
+		draining   map[string]bool
+		activating map[string]int32
+		limit      int32
+	)
+	if rc := fleet.RuntimeConfiguration; rc != nil {
+		limit = rc.MaxConcurrentGameSessionActivations
 	}
-	return model.Process{}, apierr.New(apierr.FleetCapacityExceeded, "Unable to reserve a process on fleet %s in location %s: no server process is available to host a new game session.", fleetID, location)
+	// Computes and activations are only read once there is a candidate:
+	// a fleet with no free process fails as cheaply as before.
+	load := func() error {
+		loaded = true
+		computes, err := tx.ListComputes(fleet.ID)
+		if err != nil {
+			return err
+		}
+		draining = map[string]bool{}
+		for _, c := range computes {
+			if c.Draining {
+				draining[c.Name] = true
+			}
+		}
+		if limit <= 0 {
+			return nil
+		}
+		gs, err := tx.ListGameSessions(store.GameSessionFilter{FleetID: fleet.ID, Location: location, Statuses: []model.GameSessionStatus{model.GameSessionActivating}})
+		if err != nil {
+			return err
+		}
+		activating = map[string]int32{}
+		for _, g := range gs {
+			activating[g.ComputeName]++
+		}
+		return nil
+	}
+	for _, p := range ps {
+		if p.Location != location || !p.Eligible || p.GameSessionID != "" || !s.hub.connected(p.ID) {
+			continue
+		}
+		if !loaded {
+			if err := load(); err != nil {
+				return model.Process{}, err
+			}
+		}
+		if draining[p.ComputeName] || (limit > 0 && activating[p.ComputeName] >= limit) {
+			continue
+		}
+		return p, nil
+	}
+	return model.Process{}, apierr.New(apierr.FleetCapacityExceeded, "Unable to reserve a process on fleet %s in location %s: no server process is available to host a new game session.", fleet.ID, location)
 }
 
 // checkCreatorLimit enforces the fleet's ResourceCreationLimitPolicy for requests
@@ -382,8 +431,12 @@ func mergeProperties(have []model.GameProperty, add []shapes.GameProperty) []mod
 	return out
 }
 
-// TerminateGameSession asks the hosting process to end (TRIGGER_ON_PROCESS_TERMINATE).
-// FORCE_TERMINATE needs a host agent, which Anywhere computes do not run (yet).
+// TerminateGameSession ends a game session in one of two ways.
+// TRIGGER_ON_PROCESS_TERMINATE asks the hosting process to end (the SDK's
+// OnProcessTerminate). FORCE_TERMINATE has the compute's host agent kill the
+// process; like GameLift on Anywhere computes without its agent, it is refused
+// where no agent is connected. Either way the session is TERMINATING until
+// the process ends, then TERMINATED with the reason kept.
 func (s *Service) TerminateGameSession(ctx context.Context, in *shapes.TerminateGameSessionInput) (*shapes.TerminateGameSessionOutput, error) {
 	var c checker
 	c.reqStr("GameSessionId", in.GameSessionId, 1, 512, reArnString)
@@ -392,6 +445,7 @@ func (s *Service) TerminateGameSession(ctx context.Context, in *shapes.Terminate
 	if err := c.Err(); err != nil {
 		return nil, err
 	}
+	force := in.TerminationMode == "FORCE_TERMINATE"
 	var (
 		g       model.GameSession
 		changed bool
@@ -409,14 +463,24 @@ func (s *Service) TerminateGameSession(ctx context.Context, in *shapes.Terminate
 		if g.Status.Ended() {
 			return apierr.New(apierr.InvalidGameSessionStatus, "Game session %s is in status %s and cannot be terminated.", g.ID, g.Status)
 		}
-		if in.TerminationMode == "FORCE_TERMINATE" {
-			return apierr.Invalid("TerminationMode FORCE_TERMINATE is not supported on ANYWHERE fleet computes that do not run a host agent; use TRIGGER_ON_PROCESS_TERMINATE")
-		}
-		if g.Status == model.GameSessionTerminating {
+		if force {
+			if _, ok := s.agents.get(g.FleetID, g.ComputeName); !ok {
+				return apierr.Invalid("TerminationMode FORCE_TERMINATE needs the openlift host agent on compute %s, and none is connected; use TRIGGER_ON_PROCESS_TERMINATE", g.ComputeName)
+			}
+			// Forcing again pushes again (the agent may have missed it);
+			// forcing a session that is ending gracefully escalates it.
+			if g.Status == model.GameSessionTerminating && g.StatusReason == model.ReasonForceTerminated {
+				changed = true
+				return nil
+			}
+		} else if g.Status == model.GameSessionTerminating {
 			return nil
 		}
 		g.Status = model.GameSessionTerminating
 		g.StatusReason = model.ReasonTriggeredOnProcessTerminate
+		if force {
+			g.StatusReason = model.ReasonForceTerminated
+		}
 		if err := tx.PutGameSession(g); err != nil {
 			return err
 		}
@@ -435,10 +499,26 @@ func (s *Service) TerminateGameSession(ctx context.Context, in *shapes.Terminate
 	s.conns.drop(g.ID)
 	if changed {
 		s.stopTimer("activation:" + g.ID)
-		s.askToTerminate(g.ProcessID)
+		if force {
+			s.forceExit(g)
+		} else {
+			s.askToTerminate(g.ProcessID)
+		}
 	}
 	out := toGameSession(g)
 	return &shapes.TerminateGameSessionOutput{GameSession: &out}, nil
+}
+
+// forceExit has the agent kill the game session's process. The session ends
+// when the agent reports the exit; the termination grace ends it anyway if the
+// agent never does (it disconnected, or died with the process).
+func (s *Service) forceExit(g model.GameSession) {
+	s.pushAgent(g.FleetID, g.ComputeName, agentmsg.ForceExit{
+		Action:            agentmsg.PushForceExit,
+		ProcessId:         g.ProcessID,
+		TerminationReason: forceTerminatedReason,
+	})
+	s.armTerminationGrace(g.ProcessID, s.cfg.TerminationGrace)
 }
 
 // askToTerminate pushes TerminateProcess and ends the process anyway if it has

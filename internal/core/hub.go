@@ -45,27 +45,37 @@ func (h *hub) connected(processID string) bool {
 	return ok
 }
 
-// byCompute returns the connected processes of one compute.
+// identity returns the identity a connected process presented.
+func (h *hub) identity(processID string) (sdkws.Identity, bool) {
+	h.mu.RLock()
+	e, ok := h.conns[processID]
+	h.mu.RUnlock()
+	return e.id, ok
+}
+
+// byCompute returns the connected processes of one compute. Fleet ids are
+// compared without their ARN form: processes pass whatever the host set.
 func (h *hub) byCompute(fleetID, computeName string) []hubEntry {
+	fid := fleetIDFromInput(fleetID)
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	var out []hubEntry
 	for _, e := range h.conns {
-		if e.id.FleetID == fleetID && e.id.ComputeName == computeName {
+		if e.id.ComputeName == computeName && fleetIDFromInput(e.id.FleetID) == fid {
 			out = append(out, e)
 		}
 	}
 	return out
 }
 
-// computes returns the distinct (fleet, compute) pairs with a live connection.
-func (h *hub) computes() [][2]string {
+// computes returns the distinct computes with a live connection.
+func (h *hub) computes() []computeKey {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	seen := map[[2]string]bool{}
-	var out [][2]string
+	seen := map[computeKey]bool{}
+	var out []computeKey
 	for _, e := range h.conns {
-		k := [2]string{e.id.FleetID, e.id.ComputeName}
+		k := computeKey{fleetID: fleetIDFromInput(e.id.FleetID), computeName: e.id.ComputeName}
 		if !seen[k] {
 			seen[k] = true
 			out = append(out, k)

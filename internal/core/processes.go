@@ -316,40 +316,56 @@ func (s *Service) GetComputeCertificate(ctx context.Context, id sdkws.Identity) 
 // TerminateProcess to processes that are still connected so that they exit.
 func (s *Service) endProcesses(ctx context.Context, f store.ProcessFilter, eventCode string, tell bool) error {
 	now := s.now()
-	f.Statuses = []model.ProcessStatus{model.ProcessActive, model.ProcessTerminating}
 	var ended []model.Process
 	err := s.st.Update(ctx, func(tx store.Tx) error {
-		ended = ended[:0]
-		ps, err := tx.ListProcesses(f)
-		if err != nil {
-			return err
-		}
-		for _, p := range ps {
-			p.Status = model.ProcessTerminated
-			p.EndedAt = now
-			gsID := p.GameSessionID
-			p.GameSessionID = ""
-			if err := tx.PutProcess(p); err != nil {
-				return err
-			}
-			if gsID != "" {
-				if err := endGameSession(tx, gsID, now); err != nil {
-					return err
-				}
-			}
-			if eventCode != "" {
-				if err := fleetEvent(tx, p.FleetID, eventCode, processEventMessage(eventCode, p), now); err != nil {
-					return err
-				}
-			}
-			p.GameSessionID = gsID
-			ended = append(ended, p)
-		}
-		return nil
+		var err error
+		ended, err = endProcessesTx(tx, f, eventCode, now)
+		return err
 	})
 	if err != nil {
 		return storeErr(err)
 	}
+	s.afterEndProcesses(ended, eventCode, tell, now)
+	return nil
+}
+
+// endProcessesTx is the transactional part of endProcesses, for callers that
+// write more in the same transaction. It returns the processes it ended, with
+// the game session each hosted, for afterEndProcesses.
+func endProcessesTx(tx store.Tx, f store.ProcessFilter, eventCode string, now time.Time) ([]model.Process, error) {
+	f.Statuses = []model.ProcessStatus{model.ProcessActive, model.ProcessTerminating}
+	ps, err := tx.ListProcesses(f)
+	if err != nil {
+		return nil, err
+	}
+	ended := make([]model.Process, 0, len(ps))
+	for _, p := range ps {
+		p.Status = model.ProcessTerminated
+		p.EndedAt = now
+		gsID := p.GameSessionID
+		p.GameSessionID = ""
+		if err := tx.PutProcess(p); err != nil {
+			return nil, err
+		}
+		if gsID != "" {
+			if err := endGameSession(tx, gsID, now); err != nil {
+				return nil, err
+			}
+		}
+		if eventCode != "" {
+			if err := fleetEvent(tx, p.FleetID, eventCode, processEventMessage(eventCode, p), now); err != nil {
+				return nil, err
+			}
+		}
+		p.GameSessionID = gsID
+		ended = append(ended, p)
+	}
+	return ended, nil
+}
+
+// afterEndProcesses drops the timers and cached state of processes that
+// endProcessesTx ended, once its transaction has committed.
+func (s *Service) afterEndProcesses(ended []model.Process, eventCode string, tell bool, now time.Time) {
 	for _, p := range ended {
 		s.stopTimer("heartbeat:" + p.ID)
 		s.stopTimer("termination:" + p.ID)
@@ -362,7 +378,6 @@ func (s *Service) endProcesses(ctx context.Context, f store.ProcessFilter, event
 		}
 		s.log.Info("server process ended", "process", p.ID, "fleet", p.FleetID, "compute", p.ComputeName, "event", eventCode)
 	}
-	return nil
 }
 
 // endGameSession terminates a game session and completes its player sessions.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/openlift/openlift/internal/agentws"
 	"github.com/openlift/openlift/internal/apierr"
 	"github.com/openlift/openlift/internal/clock"
 	"github.com/openlift/openlift/internal/store"
@@ -48,13 +49,15 @@ type Config struct {
 
 // Service implements the GameLift operations and the Server SDK backend.
 type Service struct {
-	cfg   Config
-	st    store.Store
-	clk   clock.Clock
-	log   *slog.Logger
-	hub   hub
-	timeq *deadlineQueue // RESERVED player session timeouts, in creation order
-	conns connCache      // connection info of ACTIVE game sessions
+	cfg Config
+	st  store.Store
+	clk clock.Clock
+	log *slog.Logger
+	hub hub
+	// agents holds the control connection of each compute's host agent.
+	agents agentHub
+	timeq  *deadlineQueue // RESERVED player session timeouts, in creation order
+	conns  connCache      // connection info of ACTIVE game sessions
 
 	mu     sync.Mutex
 	timers map[string]clock.Timer // keyed by kind+id: heartbeat, activation, termination
@@ -107,6 +110,7 @@ func New(cfg Config) (*Service, error) {
 		timers: map[string]clock.Timer{},
 	}
 	s.hub.conns = map[string]hubEntry{}
+	s.agents.conns = map[computeKey]agentws.Conn{}
 	s.timeq = newDeadlineQueue(cfg.Clock, s.expireReservations)
 	return s, nil
 }

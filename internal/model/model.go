@@ -114,6 +114,8 @@ type Fleet struct {
 	CertificateType                string                       `json:"CertificateType"`
 	Tags                           map[string]string            `json:"Tags,omitempty"`
 	// GameSessionActivationTimeoutSeconds bounds ACTIVATING; 0 means the default (600 s).
+	// It mirrors RuntimeConfiguration.GameSessionActivationTimeoutSeconds (core
+	// writes both): fleets stored before RuntimeConfiguration was kept have only this.
 	GameSessionActivationTimeoutSeconds int32 `json:"GameSessionActivationTimeoutSeconds,omitempty"`
 	// RuntimeConfiguration says which processes the host agent runs on each compute.
 	RuntimeConfiguration *RuntimeConfiguration `json:"RuntimeConfiguration,omitempty"`
@@ -166,6 +168,10 @@ type Compute struct {
 	// PrevAuthToken stays valid until its own expiry after a new token is minted.
 	PrevAuthToken       string    `json:"PrevAuthToken,omitempty"`
 	PrevAuthTokenExpiry time.Time `json:"PrevAuthTokenExpiry,omitzero"`
+	// Draining is set when the compute's host agent is shutting down: no new
+	// game sessions are placed on it, but its processes and agent may still
+	// authenticate (they reconnect while finishing). RegisterCompute clears it.
+	Draining bool `json:"Draining,omitempty"`
 }
 
 // Alias routing strategy types.

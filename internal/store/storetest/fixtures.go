@@ -76,6 +76,7 @@ func compute(fleetID, name string, created time.Time) model.Compute {
 		AuthTokenExpiry:     created.Add(15 * time.Minute),
 		PrevAuthToken:       "prev-" + name,
 		PrevAuthTokenExpiry: created.Add(5*time.Minute + 1*time.Millisecond),
+		Draining:            true,
 	}
 }
 

@@ -1,0 +1,43 @@
+package agentws
+
+import (
+	"context"
+
+	"github.com/openlift/openlift/internal/agentmsg"
+)
+
+// Identity names the compute behind an agent connection, as given in the
+// upgrade request's query (FleetId, ComputeName) and checked by the Backend.
+// FleetID is passed on as the agent sent it (an id or an ARN).
+type Identity struct {
+	FleetID     string
+	ComputeName string
+}
+
+// Conn is what the Backend may do with an attached agent connection: push
+// frames (agentmsg.ForceExit, RuntimeConfigurationChanged, RefreshConnection).
+// Push never blocks; a connection whose queue is full is closed, and the agent
+// reconnects.
+type Conn interface {
+	Push(frame any) error
+}
+
+// Backend is the service behind the endpoint (core.Service implements it).
+// Methods return *apierr.Error values; the endpoint maps their codes onto
+// reply status codes the way the Server SDK endpoint does (NotFound 404,
+// InvalidRequest 400, Unauthorized 401, Conflict 409, anything else 500).
+type Backend interface {
+	// Authenticate checks the upgrade: authToken must be a current compute
+	// auth token of computeName in fleetID. An error refuses the upgrade.
+	Authenticate(ctx context.Context, fleetID, computeName, authToken string) error
+
+	// AttachAgent binds conn as the compute's agent connection (a reconnect
+	// replaces the previous one). DetachAgent undoes it if conn is still the
+	// current one.
+	AttachAgent(id Identity, conn Conn)
+	DetachAgent(id Identity, conn Conn)
+
+	AgentHeartbeat(ctx context.Context, id Identity, req agentmsg.Heartbeat) (agentmsg.HeartbeatReply, error)
+	AgentProcessExited(ctx context.Context, id Identity, req agentmsg.ProcessExited) error
+	AgentDrainCompute(ctx context.Context, id Identity, req agentmsg.Drain) error
+}
