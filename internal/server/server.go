@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/openlift/openlift/internal/agentmsg"
+	"github.com/openlift/openlift/internal/agentws"
 	"github.com/openlift/openlift/internal/api"
 	"github.com/openlift/openlift/internal/clock"
 	"github.com/openlift/openlift/internal/core"
@@ -49,6 +51,7 @@ type Server struct {
 	svc        *core.Service
 	http       *http.Server
 	sdk        http.Handler
+	agents     *agentws.Handler
 	creds      adminCredentials
 	credsNew   bool
 	advertised string
@@ -108,8 +111,13 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, ln: ln, st: st, svc: svc, creds: creds, credsNew: created, advertised: advertised}
 	s.sdk = sdkws.NewHandler(svc, sdkws.Options{Logger: cfg.Logger})
+	s.agents = agentws.NewHandler(svc, agentws.Options{Logger: cfg.Logger})
 	mux := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
+		// Host agents dial one fixed path; game servers dial whatever path
+		// the advertised SDK URL has, so the SDK endpoint takes the rest.
+		case sdkws.IsUpgrade(r) && r.URL.Path == agentmsg.Path:
+			s.agents.ServeHTTP(w, r)
 		case sdkws.IsUpgrade(r):
 			s.sdk.ServeHTTP(w, r)
 		case api.IsAPIRequest(r):
@@ -165,6 +173,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	if c, ok := s.sdk.(interface{ Close() }); ok {
 		c.Close()
 	}
+	s.agents.Close()
 	s.close()
 	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
 		return serveErr
