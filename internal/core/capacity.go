@@ -141,8 +141,9 @@ func (s *Service) DescribeFleetCapacity(ctx context.Context, in *shapes.Describe
 	return out, nil
 }
 
-// DescribeFleetLocationCapacity reports one custom location of a fleet; the
-// home Region stands for the whole fleet, as in DescribeFleetCapacity.
+// DescribeFleetLocationCapacity reports one custom location of a fleet. The
+// home Region is not a location of an Anywhere fleet (as in
+// DescribeFleetLocationUtilization); DescribeFleetCapacity covers it.
 func (s *Service) DescribeFleetLocationCapacity(ctx context.Context, in *shapes.DescribeFleetLocationCapacityInput) (*shapes.DescribeFleetLocationCapacityOutput, error) {
 	var c checker
 	c.reqStr("FleetId", in.FleetId, 1, 512, reFleetIDOrArn)
@@ -156,14 +157,10 @@ func (s *Service) DescribeFleetLocationCapacity(ctx context.Context, in *shapes.
 		if err != nil {
 			return err
 		}
-		locs := []string{*in.Location}
-		switch {
-		case *in.Location == s.cfg.Region:
-			locs = f.Locations
-		case !containsString(f.Locations, *in.Location):
+		if !containsString(f.Locations, *in.Location) {
 			return apierr.New(apierr.NotFound, "Location %s not found in fleet %s.", *in.Location, f.ID)
 		}
-		fc, err = s.toFleetCapacity(tx, f, locs, *in.Location)
+		fc, err = s.toFleetCapacity(tx, f, []string{*in.Location}, *in.Location)
 		return err
 	})
 	if err != nil {
