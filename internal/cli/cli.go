@@ -17,6 +17,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runServe(ctx, args[1:], stdout, stderr)
 	case "sim":
 		return runSim(ctx, args[1:], stdout, stderr)
+	case "agent":
+		return runAgent(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		usage(stdout)
 		return 0
@@ -32,5 +34,6 @@ func usage(w io.Writer) {
 
 commands:
   serve   run the GameLift-compatible service (API, Server SDK endpoint, embedded store)
-  sim     run simulated game server processes that speak the Server SDK 5 protocol`)
+  sim     run simulated game server processes that speak the Server SDK 5 protocol
+  agent   run a fleet's game server processes on this host (register, supervise, drain)`)
 }
