@@ -91,6 +91,33 @@ type Tx interface {
 	InsertEvent(e model.Event) error
 	// ListEvents returns a fleet's events in [start, end) (zero bounds are open), newest first.
 	ListEvents(fleetID string, start, end time.Time) ([]model.Event, error)
+
+	GetQueue(name string) (model.Queue, error)
+	InsertQueue(q model.Queue) error
+	PutQueue(q model.Queue) error
+	DeleteQueue(name string) error
+	ListQueues() ([]model.Queue, error) // ordered by creation time, then name
+
+	GetPlacement(id string) (model.Placement, error)
+	InsertPlacement(p model.Placement) error
+	PutPlacement(p model.Placement) error
+	// ListPlacements returns placements matching the filter, ordered by start time then id.
+	ListPlacements(f PlacementFilter) ([]model.Placement, error)
+
+	InsertOutbox(m model.OutboxMessage) error
+	PutOutbox(m model.OutboxMessage) error
+	DeleteOutbox(id string) error
+	// ListOutbox returns up to limit messages due at or before dueBy (zero:
+	// all), ordered by NextAttempt then id. limit <= 0 means no limit.
+	ListOutbox(dueBy time.Time, limit int) ([]model.OutboxMessage, error)
+}
+
+// PlacementFilter selects placements; zero fields match everything.
+type PlacementFilter struct {
+	Statuses []model.PlacementStatus
+	// GameSessionID, when set, keeps the placement whose game session it is.
+	GameSessionID string
+	QueueName     string
 }
 
 // ProcessFilter selects processes; zero fields match everything.
