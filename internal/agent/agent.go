@@ -10,6 +10,7 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -82,6 +83,7 @@ type Agent struct {
 	tokenNow  chan struct{}
 	calls     chan callRequest
 	readyOnce sync.Once
+	connected atomic.Bool
 
 	mu          sync.Mutex
 	sdkEndpoint string
@@ -365,9 +367,11 @@ func (a *Agent) channelLoop(ctx context.Context) {
 			continue
 		}
 		a.log.Info("control channel connected")
+		a.connected.Store(true)
 		if a.serve(ctx, c) {
 			delay = minDelay
 		}
+		a.connected.Store(false)
 		c.close()
 		if ctx.Err() == nil {
 			a.log.Warn("control channel lost; reconnecting", "err", c.err, "retryIn", delay)
@@ -385,6 +389,7 @@ func (a *Agent) serve(ctx context.Context, c *conn) (answered bool) {
 	go c.readLoop(a.handlePush)
 	tick := time.NewTicker(a.cfg.HeartbeatInterval)
 	defer tick.Stop()
+	refused := "" // the last refusal, logged once rather than every beat
 	beat := func() bool {
 		hb := a.sup.NextHeartbeat()
 		var reply agentmsg.HeartbeatReply
@@ -392,11 +397,15 @@ func (a *Agent) serve(ctx context.Context, c *conn) (answered bool) {
 		var se *StatusError
 		switch {
 		case errors.As(err, &se):
-			a.log.Warn("heartbeat refused", "err", err)
+			if se.Error() != refused {
+				refused = se.Error()
+				a.log.Warn("heartbeat refused", "err", err)
+			}
 			return true
 		case err != nil:
 			return false
 		}
+		refused = ""
 		answered = true
 		a.sup.HandleReply(hb, reply)
 		a.readyOnce.Do(func() {
@@ -505,8 +514,14 @@ func (a *Agent) outboxLen() int {
 	return len(a.outbox)
 }
 
-// request sends one request over the control channel when it is up.
+var errNotConnected = errors.New("control channel not connected")
+
+// request sends one request over the control channel, failing at once when
+// the channel is down rather than waiting for a reconnect that may not come.
 func (a *Agent) request(ctx context.Context, action string, body any) error {
+	if !a.connected.Load() {
+		return fmt.Errorf("%s: %w", action, errNotConnected)
+	}
 	req := callRequest{action: action, body: body, result: make(chan error, 1)}
 	select {
 	case a.calls <- req:
@@ -543,9 +558,10 @@ func (a *Agent) drain(ctx context.Context) {
 	case <-time.After(a.cfg.DrainTimeout + sc.KillGrace + sc.VerdictTimeout + 5*time.Second):
 		a.log.Error("processes still running after the drain", "processes", a.sup.Processes())
 	}
-	// Give the exit reports a moment to reach the service.
+	// Give the exit reports a moment to reach the service, if it can be
+	// reached at all.
 	flushBy := time.Now().Add(10 * time.Second)
-	for a.outboxLen() > 0 && time.Now().Before(flushBy) {
+	for a.outboxLen() > 0 && a.connected.Load() && time.Now().Before(flushBy) {
 		signal(a.outReady)
 		time.Sleep(20 * time.Millisecond)
 	}

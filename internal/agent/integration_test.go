@@ -75,12 +75,63 @@ func openliftBinary(t *testing.T) string {
 }
 
 type env struct {
-	t      *testing.T
+	t       *testing.T
+	svc     *service
+	dataDir string
+	client  *gamelift.Client
+	fleet   string
+	loc     string
+	bin     string
+}
+
+// service is a running openlift node that a test can stop and start again.
+type service struct {
 	srv    *server.Server
-	client *gamelift.Client
-	fleet  string
-	loc    string
-	bin    string
+	cancel context.CancelFunc
+	done   chan error
+	once   sync.Once
+}
+
+func startService(t *testing.T, listen, dataDir string, mod func(*server.Config)) *service {
+	t.Helper()
+	cfg := server.Config{
+		Listen: listen, DataDir: dataDir, Region: region, AccountID: "123456789012",
+		AdminAccessKeyID: adminKey, AdminSecretAccessKey: adminSecret, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+	if mod != nil {
+		mod(&cfg)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	srv, err := server.New(ctx, cfg)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	s := &service{srv: srv, cancel: cancel, done: make(chan error, 1)}
+	go func() { s.done <- srv.Serve(ctx) }()
+	t.Cleanup(func() { s.stop(t) })
+	return s
+}
+
+func (s *service) stop(t *testing.T) {
+	s.once.Do(func() {
+		s.cancel()
+		if err := <-s.done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+}
+
+// restart stops the service and starts it again on the same address with the
+// same data: what an upgrade or a crash of the service looks like to agents.
+func (e *env) restart(down func()) {
+	e.t.Helper()
+	addr := e.svc.srv.Addr()
+	e.svc.stop(e.t)
+	if down != nil {
+		down()
+	}
+	e.svc = startService(e.t, addr, e.dataDir, nil)
 }
 
 // testLogger sends logs to the test log when -v asks for them.
@@ -100,29 +151,15 @@ func (w testWriter) Write(p []byte) (int, error) {
 
 // startEnv starts a service and creates an Anywhere fleet whose runtime
 // configuration runs n simulated game servers.
-func startEnv(t *testing.T, n int32) *env {
+func startEnv(t *testing.T, n int32, mod func(*server.Config)) *env {
 	t.Helper()
 	bin := openliftBinary(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := server.New(ctx, server.Config{
-		Listen: "127.0.0.1:0", DataDir: t.TempDir(), Region: region, AccountID: "123456789012",
-		AdminAccessKeyID: adminKey, AdminSecretAccessKey: adminSecret, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	})
-	e := &env{t: t, srv: srv, loc: "custom-agent-test", bin: bin}
+	ctx := context.Background()
+	e := &env{t: t, dataDir: t.TempDir(), loc: "custom-agent-test", bin: bin}
+	e.svc = startService(t, "127.0.0.1:0", e.dataDir, mod)
 	e.client = gamelift.New(gamelift.Options{
 		Region:       region,
-		BaseEndpoint: aws.String(srv.URL()),
+		BaseEndpoint: aws.String(e.svc.srv.URL()),
 		Credentials:  adminCredentials(),
 	})
 	if _, err := e.client.CreateLocation(ctx, &gamelift.CreateLocationInput{LocationName: &e.loc}); err != nil {
@@ -186,7 +223,7 @@ func (e *env) startAgent(mod func(*agent.Config)) (*agent.Agent, func() error) {
 	e.t.Helper()
 	ready := make(chan string, 1)
 	cfg := agent.Config{
-		Endpoint: e.srv.URL(), FleetID: e.fleet, Location: e.loc,
+		Endpoint: e.svc.srv.URL(), FleetID: e.fleet, Location: e.loc,
 		ComputeName: "agent-test-host", IPAddress: "127.0.0.1", Region: region,
 		Credentials:       adminCredentials(),
 		LogDir:            filepath.Join(e.t.TempDir(), "logs"),
@@ -300,7 +337,7 @@ func (e *env) gameSessionStatus(id string) types.GameSessionStatus {
 }
 
 func TestAgentRunsTheRuntimeConfiguration(t *testing.T) {
-	e := startEnv(t, 3)
+	e := startEnv(t, 3, nil)
 	start := time.Now()
 	a, stop := e.startAgent(nil)
 
@@ -405,7 +442,7 @@ func TestAgentRunsTheRuntimeConfiguration(t *testing.T) {
 }
 
 func TestAgentForceTerminate(t *testing.T) {
-	e := startEnv(t, 1)
+	e := startEnv(t, 1, nil)
 	a, _ := e.startAgent(nil)
 	waitActive(t, a, 1)
 	gs := e.createGameSession()
@@ -428,7 +465,7 @@ func TestAgentForceTerminate(t *testing.T) {
 }
 
 func TestAgentInitTimeout(t *testing.T) {
-	e := startEnv(t, 1)
+	e := startEnv(t, 1, nil)
 	// A game server that never calls InitSDK.
 	hang := filepath.Join(t.TempDir(), "hang.sh")
 	if err := os.WriteFile(hang, []byte("#!/bin/sh\nexec sleep 600\n"), 0o755); err != nil {
@@ -444,8 +481,8 @@ func TestAgentInitTimeout(t *testing.T) {
 // TestAgentBinary runs `openlift agent` as a process, as a studio would, and
 // measures the time from its start to a game session being ACTIVE.
 func TestAgentBinary(t *testing.T) {
-	e := startEnv(t, 3)
-	cmd := exec.Command(e.bin, "agent", "--endpoint", e.srv.URL(), "--fleet-id", e.fleet, "--location", e.loc,
+	e := startEnv(t, 3, nil)
+	cmd := exec.Command(e.bin, "agent", "--endpoint", e.svc.srv.URL(), "--fleet-id", e.fleet, "--location", e.loc,
 		"--compute-name", "binary-host", "--ip-address", "127.0.0.1", "--log-dir", filepath.Join(t.TempDir(), "logs"),
 		"--drain-timeout", "5s")
 	cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID="+adminKey, "AWS_SECRET_ACCESS_KEY="+adminSecret, "AWS_REGION="+region)
@@ -529,4 +566,76 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+func TestAgentSurvivesServiceRestart(t *testing.T) {
+	e := startEnv(t, 2, nil)
+	// A relaunch waits 1 s: after the restart, so that the new game server
+	// does not spend the SDK's 8 s dial backoff on a service that is down.
+	a, stop := e.startAgent(func(c *agent.Config) { c.Supervisor.BackoffMin = time.Second })
+	procs := waitActive(t, a, 2)
+	e.restart(func() {
+		// The crash happens while the agent cannot report it.
+		syscall.Kill(procs[0].Pid, syscall.SIGKILL)
+		eventually(t, 5*time.Second, "the agent to see the exit", func() bool {
+			return !slices.ContainsFunc(a.Processes(), func(p agent.ProcessInfo) bool { return p.ID == procs[0].ID })
+		}, func() any { return a.Processes() })
+	})
+	eventually(t, 20*time.Second, "the queued crash report to arrive", func() bool {
+		return len(e.events(types.EventCodeServerProcessCrashed)) == 1
+	}, func() any { return a.Processes() })
+	waitActive(t, a, 2)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestAgentRenewsItsToken(t *testing.T) {
+	e := startEnv(t, 1, func(c *server.Config) { c.TokenLifetime = 4 * time.Second })
+	a, _ := e.startAgent(nil)
+	first := waitActive(t, a, 1)[0]
+	tok0 := processEnv(t, first.Pid, "GAMELIFT_SDK_AUTH_TOKEN")
+	time.Sleep(4 * time.Second) // the first token has expired by now
+	syscall.Kill(first.Pid, syscall.SIGKILL)
+	eventually(t, 20*time.Second, "a replacement", func() bool {
+		ps := active(a)
+		return len(ps) == 1 && ps[0].ID != first.ID
+	}, func() any { return a.Processes() })
+	if tok := processEnv(t, active(a)[0].Pid, "GAMELIFT_SDK_AUTH_TOKEN"); tok == tok0 || tok == "" {
+		t.Errorf("the replacement got token %q; want a new one (the first, %q, has expired)", tok, tok0)
+	}
+}
+
+// processEnv reads one variable of a running process's environment.
+func processEnv(t *testing.T, pid int, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
+	if err != nil {
+		t.Skipf("cannot read the environment of a process here: %v", err)
+	}
+	for _, kv := range strings.Split(string(b), "\x00") {
+		if v, ok := strings.CutPrefix(kv, name+"="); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+func TestAgentDrainsWithoutTheService(t *testing.T) {
+	e := startEnv(t, 2, nil)
+	a, stop := e.startAgent(nil)
+	waitActive(t, a, 2)
+	e.svc.stop(t)
+	start := time.Now()
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	// DrainCompute cannot be sent, so the processes get SIGTERM at once
+	// instead of waiting for a deadline nobody told them about.
+	if d := time.Since(start); d > 4*time.Second {
+		t.Errorf("stopping took %v; want the SIGTERM fallback, well under the 5 s drain deadline", d)
+	}
+	if n := len(a.Processes()); n != 0 {
+		t.Errorf("%d processes left", n)
+	}
 }
