@@ -185,7 +185,13 @@ func (a *Agent) Run(ctx context.Context) error {
 	if err := os.MkdirAll(a.cfg.LogDir, 0o755); err != nil {
 		return fmt.Errorf("log directory: %w", err)
 	}
-	if err := a.register(ctx); err != nil {
+	registered, err := a.register(ctx)
+	if err != nil {
+		if registered {
+			// Stopped (or failed) between RegisterCompute and the token:
+			// leave no compute behind that no agent serves.
+			a.deregister(context.WithoutCancel(ctx))
+		}
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -209,9 +215,10 @@ func (a *Agent) Run(ctx context.Context) error {
 
 // register calls RegisterCompute and GetComputeAuthToken, retrying failures
 // that may pass (the service not up yet) and giving up on those that will
-// not (a wrong fleet, location or credential).
-func (a *Agent) register(ctx context.Context) error {
-	return retry(ctx, a.log, "register compute", func(ctx context.Context) error {
+// not (a wrong fleet, location or credential). registered says whether
+// RegisterCompute succeeded, even if the token did not follow.
+func (a *Agent) register(ctx context.Context) (registered bool, err error) {
+	err = retry(ctx, a.log, "register compute", func(ctx context.Context) error {
 		out, err := a.client.RegisterCompute(ctx, &gamelift.RegisterComputeInput{
 			FleetId:     aws.String(a.cfg.FleetID),
 			ComputeName: aws.String(a.cfg.ComputeName),
@@ -224,6 +231,7 @@ func (a *Agent) register(ctx context.Context) error {
 		if out.Compute == nil || aws.ToString(out.Compute.GameLiftServiceSdkEndpoint) == "" {
 			return permanent(errors.New("RegisterCompute returned no GameLiftServiceSdkEndpoint"))
 		}
+		registered = true
 		a.mu.Lock()
 		a.sdkEndpoint = aws.ToString(out.Compute.GameLiftServiceSdkEndpoint)
 		a.mu.Unlock()
@@ -231,6 +239,7 @@ func (a *Agent) register(ctx context.Context) error {
 			"location", a.cfg.Location, "sdkEndpoint", a.sdkEndpoint)
 		return a.fetchToken(ctx)
 	})
+	return registered, err
 }
 
 func (a *Agent) fetchToken(ctx context.Context) error {

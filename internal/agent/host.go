@@ -117,13 +117,13 @@ func DefaultComputeName() string {
 }
 
 func sanitizeComputeName(h string) string {
-	b := []byte(h)
-	for i, c := range b {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
-			b[i] = '-'
+	s := strings.Map(func(c rune) rune {
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' {
+			return c
 		}
-	}
-	s := strings.Trim(string(b), "-")
+		return '-'
+	}, h)
+	s = strings.Trim(s, "-")
 	if len(s) > 128 {
 		s = strings.Trim(s[:128], "-")
 	}

@@ -167,7 +167,6 @@ type Supervisor struct {
 }
 
 type entry struct {
-	key        string
 	launchPath string
 	parameters string
 	want       int
@@ -253,7 +252,7 @@ func (s *Supervisor) SetConfiguration(sps []ServerProcess) {
 			key := sp.LaunchPath + "\x00" + sp.Parameters
 			e := s.byKey[key]
 			if e == nil {
-				e = &entry{key: key, launchPath: sp.LaunchPath, parameters: sp.Parameters}
+				e = &entry{launchPath: sp.LaunchPath, parameters: sp.Parameters}
 				s.byKey[key] = e
 			}
 			if seen[key] {
