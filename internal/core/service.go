@@ -58,6 +58,7 @@ type Service struct {
 	agents agentHub
 	timeq  *deadlineQueue // RESERVED player session timeouts, in creation order
 	conns  connCache      // connection info of ACTIVE game sessions
+	pl     placer         // the placement engine (placer.go)
 
 	mu     sync.Mutex
 	timers map[string]clock.Timer // keyed by kind+id: heartbeat, activation, termination
@@ -122,6 +123,9 @@ func (s *Service) Start(ctx context.Context) error {
 		return fmt.Errorf("core: re-arming timers: %w", err)
 	}
 	s.scheduleRefresh()
+	if err := s.rearmPlacements(); err != nil {
+		return fmt.Errorf("core: re-arming placements: %w", err)
+	}
 	return nil
 }
 
