@@ -85,44 +85,20 @@ func (s *Service) CreateGameSession(ctx context.Context, in *shapes.CreateGameSe
 		if err := s.checkCreatorLimit(tx, fleet, deref(in.CreatorId), now); err != nil {
 			return err
 		}
-		p, err := s.pickProcess(tx, fleet, loc)
-		if err != nil {
-			return err
-		}
 		props := make([]model.GameProperty, 0, len(in.GameProperties))
 		for _, gp := range in.GameProperties {
 			props = append(props, model.GameProperty{Key: deref(gp.Key), Value: deref(gp.Value)})
 		}
-		protection := fleet.NewGameSessionProtectionPolicy
-		if protection == "" {
-			protection = model.NoProtection
-		}
-		g = model.GameSession{
-			ID:                          id,
-			Name:                        deref(in.Name),
-			FleetID:                     fleet.ID,
-			FleetArn:                    fleet.Arn,
-			CreationTime:                now,
-			MaximumPlayerSessionCount:   *in.MaximumPlayerSessionCount,
-			Status:                      model.GameSessionActivating,
-			GameProperties:              props,
-			IPAddress:                   p.IPAddress,
-			DNSName:                     p.DNSName,
-			Port:                        p.Port,
-			PlayerSessionCreationPolicy: model.AcceptAll,
-			CreatorID:                   deref(in.CreatorId),
-			GameSessionData:             deref(in.GameSessionData),
-			Location:                    loc,
-			ComputeName:                 p.ComputeName,
-			ProcessID:                   p.ID,
-			ProtectionPolicy:            protection,
-			IdempotencyToken:            deref(in.IdempotencyToken),
-		}
-		if err := tx.InsertGameSession(g); err != nil {
-			return err
-		}
-		p.GameSessionID = g.ID
-		return tx.PutProcess(p)
+		g, err = s.startGameSessionTx(tx, fleet, loc, gameSessionSpec{
+			idString:         idString,
+			name:             deref(in.Name),
+			maxPlayers:       *in.MaximumPlayerSessionCount,
+			props:            props,
+			creatorID:        deref(in.CreatorId),
+			data:             deref(in.GameSessionData),
+			idempotencyToken: deref(in.IdempotencyToken),
+		}, now)
+		return err
 	})
 	if err != nil {
 		return nil, storeErr(err)
