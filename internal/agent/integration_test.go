@@ -639,3 +639,54 @@ func TestAgentDrainsWithoutTheService(t *testing.T) {
 		t.Errorf("%d processes left", n)
 	}
 }
+
+func TestAgentReadyTimeout(t *testing.T) {
+	e := startEnv(t, 1, nil)
+	// Connects (InitSDK) but waits a minute before ProcessReady.
+	e.setConfig(types.ServerProcess{LaunchPath: aws.String(e.bin), Parameters: aws.String("sim -n 1 -activate-delay 1m"), ConcurrentExecutions: aws.Int32(1)})
+	e.startAgent(func(c *agent.Config) { c.Supervisor.ReadyTimeout = time.Second })
+	eventually(t, 10*time.Second, "SERVER_PROCESS_PROCESS_READY_TIMEOUT", func() bool {
+		return len(e.events(types.EventCodeServerProcessProcessReadyTimeout)) > 0
+	}, func() any { return nil })
+	if n := len(e.events(types.EventCodeServerProcessSdkInitializationTimeout)); n != 0 {
+		t.Errorf("%d SDK_INITIALIZATION_TIMEOUT events for a process that connected", n)
+	}
+}
+
+func TestAgentScaledToZero(t *testing.T) {
+	e := startEnv(t, 3, nil)
+	a, _ := e.startAgent(nil)
+	waitActive(t, a, 3)
+	gs := e.createGameSession()
+	capacity := func(desired int32) {
+		t.Helper()
+		if _, err := e.client.UpdateFleetCapacity(context.Background(), &gamelift.UpdateFleetCapacityInput{
+			FleetId: &e.fleet, Location: &e.loc, DesiredInstances: aws.Int32(desired), MinSize: aws.Int32(0), MaxSize: aws.Int32(1),
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	capacity(0)
+	// The idle two stop; the busy one finishes its game session.
+	eventually(t, 10*time.Second, "only the busy process left", func() bool {
+		ps := a.Processes()
+		return len(ps) == 1 && ps[0].GameSessionID == *gs.GameSessionId
+	}, func() any { return a.Processes() })
+	time.Sleep(time.Second) // several heartbeats: nothing is launched meanwhile
+	if n := len(a.Processes()); n != 1 {
+		t.Fatalf("%d processes while scaled to zero; want the busy one", n)
+	}
+	if _, err := e.client.TerminateGameSession(context.Background(), &gamelift.TerminateGameSessionInput{
+		GameSessionId: gs.GameSessionId, TerminationMode: types.TerminationModeTriggerOnProcessTerminate,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "no processes", func() bool { return len(a.Processes()) == 0 }, func() any { return a.Processes() })
+	capacity(1)
+	waitActive(t, a, 3)
+	for _, code := range []types.EventCode{types.EventCodeServerProcessCrashed, types.EventCodeServerProcessForceTerminated} {
+		if n := len(e.events(code)); n != 0 {
+			t.Errorf("%d %s events from scaling to zero and back", n, code)
+		}
+	}
+}
