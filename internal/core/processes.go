@@ -119,6 +119,7 @@ func (s *Service) HeartbeatServerProcess(ctx context.Context, id sdkws.Identity,
 		return s.endProcesses(ctx, store.ProcessFilter{ProcessID: id.ProcessID}, "SERVER_PROCESS_TERMINATED_UNHEALTHY", true)
 	}
 	s.armHeartbeat(id.ProcessID)
+	s.kickPlacements() // an eligible process is capacity a PENDING placement may be waiting for
 	return nil
 }
 
@@ -142,9 +143,13 @@ func ownGameSession(tx store.Tx, id sdkws.Identity, gameSessionID string) (model
 
 // ActivateGameSession moves the process's game session from ACTIVATING to ACTIVE.
 func (s *Service) ActivateGameSession(ctx context.Context, id sdkws.Identity, req sdkmsg.ActivateGameSession) error {
-	var g model.GameSession
+	var (
+		g   model.GameSession
+		ful placementFulfilment
+	)
 	err := s.st.Update(ctx, func(tx store.Tx) error {
 		var err error
+		ful = placementFulfilment{}
 		g, err = ownGameSession(tx, id, req.GameSessionId)
 		if err != nil {
 			return err
@@ -154,7 +159,8 @@ func (s *Service) ActivateGameSession(ctx context.Context, id sdkws.Identity, re
 			return nil
 		case model.GameSessionActivating:
 			g.Status = model.GameSessionActive
-			return tx.PutGameSession(g)
+			ful, err = s.activateGameSessionTx(tx, &g) // writes g; fulfils its placement
+			return err
 		}
 		return apierr.New(apierr.InvalidGameSessionStatus, "Game session %s is in status %s and cannot be activated.", g.ID, g.Status)
 	})
@@ -163,6 +169,7 @@ func (s *Service) ActivateGameSession(ctx context.Context, id sdkws.Identity, re
 	}
 	s.stopTimer("activation:" + g.ID)
 	s.conns.put(g)
+	s.afterActivation(ful)
 	return nil
 }
 
@@ -378,6 +385,7 @@ func (s *Service) afterEndProcesses(ended []model.Process, eventCode string, tel
 		}
 		s.log.Info("server process ended", "process", p.ID, "fleet", p.FleetID, "compute", p.ComputeName, "event", eventCode)
 	}
+	s.kickPlacements() // a placement whose game session just ended tries again
 }
 
 // endGameSession terminates a game session and completes its player sessions.
