@@ -48,6 +48,7 @@ func (s *Service) armActivationTimeout(g model.GameSession, d time.Duration) {
 		if err != nil {
 			s.log.Error("activation timeout", "gameSession", id, "err", err)
 		}
+		s.kickPlacements() // the freed process, or the placement whose attempt this was
 	})
 }
 
