@@ -59,6 +59,10 @@ flags:`)
 		fmt.Fprintf(stderr, "openlift agent: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
+	if *endpoint == "" || *fleetID == "" || *location == "" {
+		fmt.Fprintln(stderr, "openlift agent: --endpoint, --fleet-id and --location are required")
+		return 2
+	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 		fmt.Fprintf(stderr, "openlift agent: bad -log-level: %v\n", err)
