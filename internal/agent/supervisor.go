@@ -196,6 +196,7 @@ type process struct {
 
 	stop      *stopReason
 	killTimer clock.Timer
+	failed    bool // counted as a failure of its entry
 
 	exited       bool
 	status       proc.Status
@@ -604,6 +605,25 @@ func (s *Supervisor) backoff(failures int) time.Duration {
 	return min(d, s.cfg.BackoffMax)
 }
 
+// isFailure says whether an exit event counts against its entry: all do
+// except a force exit, which is the operator's doing.
+func isFailure(event string) bool {
+	return event != "" && event != EventForceTerminated
+}
+
+// failLocked counts pr's end as a failure of its entry, once. A process that
+// had served long enough first clears the entry's earlier failures.
+func (s *Supervisor) failLocked(pr *process, now time.Time) {
+	if pr.failed {
+		return
+	}
+	pr.failed = true
+	if s.stableLocked(pr, now) {
+		pr.entry.forgive()
+	}
+	s.failedLocked(pr.entry, now)
+}
+
 // failedLocked counts a bad exit or launch of e and pushes its next launch out.
 func (s *Supervisor) failedLocked(e *entry, now time.Time) {
 	e.failures++
@@ -682,6 +702,11 @@ func (s *Supervisor) stopLocked(pr *process, why stopReason, kill bool, now time
 	if pr.stop == nil || (pr.stop.event == "" && why.event != "") {
 		pr.stop = &why
 	}
+	if isFailure(why.event) {
+		// Counted now, not at the exit, so that the replacement, launched
+		// as soon as this one is no longer live, waits its turn too.
+		s.failLocked(pr, now)
+	}
 	s.log.Info("stopping server process", "process", pr.id, "event", why.event, "reason", why.message)
 	if err := pr.p.Signal(syscall.SIGTERM); err != nil {
 		s.log.Warn("SIGTERM", "process", pr.id, "err", err)
@@ -757,14 +782,12 @@ func (s *Supervisor) finishLocked(pr *process, event, message string, now time.T
 	}
 	logf("server process exited", "process", pr.id, "event", event, "exitCode", pr.status.Code, "message", msg, "uptime", now.Sub(pr.launchedAt).Round(time.Millisecond))
 	s.out = append(s.out, agentmsg.ProcessExited{ProcessId: pr.id, EventCode: event, ExitCode: pr.status.Code, Message: msg})
-	e := pr.entry
-	if s.stableLocked(pr, now) {
-		e.forgive()
-	}
 	// A clean exit before ProcessReady is no event, but relaunching such a
 	// process at once would make a loop as tight as a crash loop.
-	if (event != "" && event != EventForceTerminated) || (pr.stop == nil && pr.activeAt.IsZero()) {
-		s.failedLocked(e, now)
+	if isFailure(event) || (pr.stop == nil && pr.activeAt.IsZero()) {
+		s.failLocked(pr, now)
+	} else if !pr.failed && s.stableLocked(pr, now) {
+		pr.entry.forgive()
 	}
 	s.checkDrainedLocked()
 	s.reconcileLocked(now)

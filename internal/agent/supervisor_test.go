@@ -423,7 +423,13 @@ func TestSupervisorDeadlines(t *testing.T) {
 	if _, ok := h.report(slow); ok {
 		t.Fatal("the connected process was killed before its ready deadline")
 	}
-	h.clk.Advance(15 * time.Second) // t=25 s: 20 s after slow connected
+	// Two failures in a row: the replacements wait 2 s, and come one at a time.
+	if got := h.running(); len(got) != 1 {
+		t.Fatalf("running %+v right after the kills; want only the connected process", got)
+	}
+	h.clk.Advance(2 * time.Second)
+	h.waitRunning(2)
+	h.clk.Advance(13 * time.Second) // t=25 s: 20 s after slow connected
 	h.reply(false, states)
 	if r := h.waitReport(slow); r.EventCode != EventReadyTimeout {
 		t.Errorf("report %+v; want PROCESS_READY_TIMEOUT", r)
