@@ -18,6 +18,7 @@ import (
 	"github.com/openlift/openlift/internal/core"
 	"github.com/openlift/openlift/internal/sdkws"
 	"github.com/openlift/openlift/internal/store/sqlite"
+	"github.com/openlift/openlift/internal/webhook"
 )
 
 // Config configures one openlift node.
@@ -41,6 +42,11 @@ type Config struct {
 	TokenLifetime    time.Duration
 	// ShutdownTimeout bounds how long in-flight requests may take at shutdown.
 	ShutdownTimeout time.Duration
+	// Webhooks maps notification targets (SNS topic ARNs) to the webhooks
+	// that receive their placement events (docs/webhooks.md).
+	Webhooks webhook.Routes
+	// WebhookMinBackoff is the first retry wait of a failed delivery (default 1 s).
+	WebhookMinBackoff time.Duration
 }
 
 // Server is a running openlift node.
@@ -52,6 +58,8 @@ type Server struct {
 	http       *http.Server
 	sdk        http.Handler
 	agents     *agentws.Handler
+	webhooks   *webhook.Dispatcher
+	secrets    *webhook.Secrets
 	creds      adminCredentials
 	credsNew   bool
 	advertised string
@@ -103,13 +111,26 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		ln.Close()
 		return nil, err
 	}
+	secrets, err := webhook.OpenSecrets(filepath.Join(cfg.DataDir, webhook.SecretsFile))
+	if err != nil {
+		st.Close()
+		ln.Close()
+		return nil, err
+	}
+	dispatcher, err := webhook.New(webhook.Options{Store: st, Routes: cfg.Webhooks, Secrets: secrets, Logger: cfg.Logger, MinBackoff: cfg.WebhookMinBackoff})
+	if err != nil {
+		st.Close()
+		ln.Close()
+		return nil, err
+	}
+	svc.SetNotifier(dispatcher.Notify)
 	apiHandler, err := api.NewHandler(api.Config{Service: svc, Credentials: creds, Clock: cfg.Clock, Logger: cfg.Logger})
 	if err != nil {
 		st.Close()
 		ln.Close()
 		return nil, err
 	}
-	s := &Server{cfg: cfg, ln: ln, st: st, svc: svc, creds: creds, credsNew: created, advertised: advertised}
+	s := &Server{cfg: cfg, ln: ln, st: st, svc: svc, creds: creds, credsNew: created, advertised: advertised, webhooks: dispatcher, secrets: secrets}
 	s.sdk = sdkws.NewHandler(svc, sdkws.Options{Logger: cfg.Logger})
 	s.agents = agentws.NewHandler(svc, agentws.Options{Logger: cfg.Logger})
 	mux := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -150,6 +171,10 @@ func (s *Server) AdminCredentials() (accessKeyID, secret string) {
 	return s.creds.AccessKeyID, s.creds.Secret
 }
 
+// WebhookSecret returns the secret that signs deliveries to url (generating
+// and persisting one if the configuration gives none).
+func (s *Server) WebhookSecret(url string) (string, error) { return s.secrets.For(url) }
+
 // CredentialsCreated reports whether this start created the admin credential file.
 func (s *Server) CredentialsCreated() bool { return s.credsNew }
 
@@ -160,6 +185,9 @@ func (s *Server) Serve(ctx context.Context) error {
 		s.close()
 		return err
 	}
+	deliveries, stopDeliveries := context.WithCancel(ctx)
+	delivered := make(chan struct{})
+	go func() { s.webhooks.Run(deliveries); close(delivered) }()
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(s.ln) }()
 	var serveErr error
@@ -174,6 +202,8 @@ func (s *Server) Serve(ctx context.Context) error {
 		c.Close()
 	}
 	s.agents.Close()
+	stopDeliveries()
+	<-delivered
 	s.close()
 	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
 		return serveErr
