@@ -531,11 +531,13 @@ func TestAgentBinary(t *testing.T) {
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
+	sigterm := time.Now()
 	select {
 	case err := <-exited:
 		if err != nil {
 			t.Fatalf("agent exit after SIGTERM: %v; want status 0", err)
 		}
+		t.Logf("SIGTERM to exit (drain of 3 processes, one busy, and deregistration): %v", time.Since(sigterm).Round(time.Millisecond))
 	case <-time.After(30 * time.Second):
 		t.Fatal("agent did not exit within 30 s of SIGTERM")
 	}
