@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 
 	"github.com/openlift/openlift/internal/server"
+	"github.com/openlift/openlift/internal/webhook"
 )
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -23,6 +24,23 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	heartbeat := fs.Duration("heartbeat-timeout", 0, "end a server process after this long without a heartbeat (default 3m)")
 	tokenLifetime := fs.Duration("token-lifetime", 0, "compute auth token lifetime (default 1h)")
+	routes := webhook.Routes{}
+	fs.Func("webhook", "deliver placement events published to an SNS topic to a URL: <topic-arn>=<url> (repeatable; see docs/webhooks.md)", func(v string) error {
+		target, e, err := webhook.ParseFlag(v)
+		if err == nil {
+			routes.Add(target, e)
+		}
+		return err
+	})
+	fs.Func("webhooks", "JSON file mapping SNS topic ARNs to webhook URLs, each a URL or {\"url\", \"secret\"} (see docs/webhooks.md)", func(path string) error {
+		r, err := webhook.LoadFile(path)
+		for target, es := range r {
+			for _, e := range es {
+				routes.Add(target, e)
+			}
+		}
+		return err
+	})
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -43,6 +61,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		Logger:               logger,
 		HeartbeatTimeout:     *heartbeat,
 		TokenLifetime:        *tokenLifetime,
+		Webhooks:             routes,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "openlift serve: %v\n", err)
@@ -56,6 +75,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stdout, "created the admin credential: %s (profile \"openlift\")\n", credPath)
 	default:
 		fmt.Fprintf(stdout, "admin credential: %s (profile \"openlift\")\n", credPath)
+	}
+	if len(routes) > 0 {
+		secrets, _ := filepath.Abs(filepath.Join(*dataDir, webhook.SecretsFile))
+		fmt.Fprintf(stdout, "webhooks for %d notification target(s); generated signing secrets are kept in %s\n", len(routes), secrets)
 	}
 	fmt.Fprintf(stdout, "openlift listening on %s (region %s)\n", srv.URL(), *region)
 	if err := srv.Serve(ctx); err != nil {

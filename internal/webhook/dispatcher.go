@@ -80,6 +80,15 @@ func New(o Options) (*Dispatcher, error) {
 		o.Routes = Routes{}
 	}
 	o.Secrets.Configure(o.Routes)
+	// Generate missing secrets now rather than at the first delivery, so that
+	// the operator can hand them to the receivers before any event is sent.
+	for _, es := range o.Routes {
+		for _, e := range es {
+			if _, err := o.Secrets.For(e.URL); err != nil {
+				return nil, fmt.Errorf("webhook secret for %s: %w", e.URL, err)
+			}
+		}
+	}
 	return &Dispatcher{o: o, wake: make(chan struct{}, 1)}, nil
 }
 
