@@ -140,6 +140,7 @@ func (s *Service) advancePlacement(id string) {
 		if err != nil || p.Status != model.PlacementPending {
 			return err
 		}
+		changed := false
 		finish := func(status model.PlacementStatus) error {
 			finished = true
 			events, err = s.finishPlacementTx(tx, &p, status, now)
@@ -163,6 +164,7 @@ func (s *Service) advancePlacement(id string) {
 			}
 			// The attempt's game session ended before it activated.
 			p.GameSessionID = ""
+			changed = true
 			if p.Attempts >= placementMaxAttempts {
 				return finish(model.PlacementFailed)
 			}
@@ -200,7 +202,11 @@ func (s *Service) advancePlacement(id string) {
 			started = &g
 			p.GameSessionID = g.ID
 			p.Attempts++
+			changed = true
 			break
+		}
+		if !changed {
+			return nil // still waiting for capacity: nothing to write
 		}
 		return tx.PutPlacement(p)
 	})
