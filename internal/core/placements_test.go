@@ -184,7 +184,7 @@ func eventFor(t *testing.T, evs []core.PlacementEvent, placementID string) core.
 		}
 	}
 	if len(found) != 1 {
-		t.Fatalf("%d events for placement %s in %s", len(found), placementID, js(evs))
+		t.Fatalf("%d events for placement %s in %s", len(found), placementID, plJSON(evs))
 	}
 	return found[0]
 }
@@ -238,30 +238,30 @@ func TestQueueLifecycle(t *testing.T) {
 		FilterConfiguration: in.FilterConfiguration, PriorityConfiguration: in.PriorityConfiguration,
 		CustomEventData: in.CustomEventData, NotificationTarget: in.NotificationTarget,
 	}
-	if js(got) != js(want) {
-		t.Fatalf("CreateGameSessionQueue:\n got %s\nwant %s", js(got), js(want))
+	if plJSON(got) != plJSON(want) {
+		t.Fatalf("CreateGameSessionQueue:\n got %s\nwant %s", plJSON(got), plJSON(want))
 	}
 
 	// Describe: by name, by ARN, unknown names left out, all.
 	d := must(q.svc.DescribeGameSessionQueues(q.ctx, &shapes.DescribeGameSessionQueuesInput{Names: []string{"nope", *want.GameSessionQueueArn}}))(t)
-	if len(d.GameSessionQueues) != 1 || js(d.GameSessionQueues[0]) != js(want) {
-		t.Fatalf("Describe by ARN: %s", js(d))
+	if len(d.GameSessionQueues) != 1 || plJSON(d.GameSessionQueues[0]) != plJSON(want) {
+		t.Fatalf("Describe by ARN: %s", plJSON(d))
 	}
 	plain := q.queue(&shapes.CreateGameSessionQueueInput{Name: ptr("plain")})
 	if *plain.TimeoutInSeconds != core.DefaultQueueTimeoutSeconds || plain.Destinations == nil || len(plain.Destinations) != 0 || plain.FilterConfiguration != nil {
-		t.Fatalf("queue with defaults: %s", js(plain))
+		t.Fatalf("queue with defaults: %s", plJSON(plain))
 	}
 	d = must(q.svc.DescribeGameSessionQueues(q.ctx, &shapes.DescribeGameSessionQueuesInput{}))(t)
 	if len(d.GameSessionQueues) != 2 || *d.GameSessionQueues[1].Name != "plain" || d.NextToken != nil {
-		t.Fatalf("Describe all: %s", js(d))
+		t.Fatalf("Describe all: %s", plJSON(d))
 	}
 	d = must(q.svc.DescribeGameSessionQueues(q.ctx, &shapes.DescribeGameSessionQueuesInput{Limit: ptr(int32(1))}))(t)
 	if len(d.GameSessionQueues) != 1 || d.NextToken == nil {
-		t.Fatalf("Describe page 1: %s", js(d))
+		t.Fatalf("Describe page 1: %s", plJSON(d))
 	}
 	d = must(q.svc.DescribeGameSessionQueues(q.ctx, &shapes.DescribeGameSessionQueuesInput{Limit: ptr(int32(1)), NextToken: d.NextToken}))(t)
 	if len(d.GameSessionQueues) != 1 || *d.GameSessionQueues[0].Name != "plain" || d.NextToken != nil {
-		t.Fatalf("Describe page 2: %s", js(d))
+		t.Fatalf("Describe page 2: %s", plJSON(d))
 	}
 
 	// Update changes what is given; lists given replace, empty lists clear.
@@ -270,8 +270,8 @@ func TestQueueLifecycle(t *testing.T) {
 		NotificationTarget: ptr("https://hooks.example/placements"),
 	}))(t).GameSessionQueue
 	want.TimeoutInSeconds, want.PlayerLatencyPolicies, want.NotificationTarget = ptr(int32(600)), []shapes.PlayerLatencyPolicy{}, ptr("https://hooks.example/placements")
-	if js(u) != js(want) {
-		t.Fatalf("UpdateGameSessionQueue:\n got %s\nwant %s", js(u), js(want))
+	if plJSON(u) != plJSON(want) {
+		t.Fatalf("UpdateGameSessionQueue:\n got %s\nwant %s", plJSON(u), plJSON(want))
 	}
 
 	must(q.svc.DeleteGameSessionQueue(q.ctx, &shapes.DeleteGameSessionQueueInput{Name: ptr("main-queue")}))(t)
@@ -283,7 +283,7 @@ func TestQueueLifecycle(t *testing.T) {
 	}
 	d = must(q.svc.DescribeGameSessionQueues(q.ctx, &shapes.DescribeGameSessionQueuesInput{Names: []string{"main-queue"}}))(t)
 	if d.GameSessionQueues == nil || len(d.GameSessionQueues) != 0 {
-		t.Fatalf("Describe deleted: %s", js(d))
+		t.Fatalf("Describe deleted: %s", plJSON(d))
 	}
 }
 
@@ -349,14 +349,14 @@ func TestPlacementGoesToLowestLatencyThenElsewhere(t *testing.T) {
 		DesiredPlayerSessions: []shapes.DesiredPlayerSession{{PlayerId: ptr("alice"), PlayerData: ptr("alice's data")}, {PlayerId: ptr("bob")}},
 	})
 	if p1.Status != "PENDING" || *p1.GameSessionQueueName != "q" || !p1.StartTime.Equal(t0) || p1.EndTime != nil || len(p1.PlacedPlayerSessions) != 0 {
-		t.Fatalf("StartGameSessionPlacement: %s", js(p1))
+		t.Fatalf("StartGameSessionPlacement: %s", plJSON(p1))
 	}
 	if q.started(east) != "" || q.started(west) == "" {
 		t.Fatalf("the placement went to east (%q), not west (%q)", q.started(east), q.started(west))
 	}
 	// Still PENDING while the game session activates; not yet any player sessions.
 	if got := q.placement("pl-1"); got.Status != "PENDING" || len(got.PlacedPlayerSessions) != 0 || got.IpAddress != nil {
-		t.Fatalf("while activating: %s", js(got))
+		t.Fatalf("while activating: %s", plJSON(got))
 	}
 	q.clk.Advance(1500 * time.Millisecond)
 	gs := q.activate(west)
@@ -364,24 +364,24 @@ func TestPlacementGoesToLowestLatencyThenElsewhere(t *testing.T) {
 	if got.Status != "FULFILLED" || *got.GameSessionArn != gs || *got.GameSessionId != gs || *got.GameSessionRegion != "custom-west" ||
 		*got.IpAddress != "192.0.2.10" || *got.Port != q.procs[west].port ||
 		!got.EndTime.Equal(t0.Add(1500*time.Millisecond)) || len(got.PlacedPlayerSessions) != 2 {
-		t.Fatalf("FULFILLED placement: %s", js(got))
+		t.Fatalf("FULFILLED placement: %s", plJSON(got))
 	}
 	// The placement echoes the request.
 	if *got.GameSessionName != "duel" || *got.GameSessionData != "seed=7" || *got.MaximumPlayerSessionCount != 3 ||
-		js(got.GameProperties) != js(p1.GameProperties) || js(got.PlayerLatencies) != js(pl) {
-		t.Fatalf("echo: %s", js(got))
+		plJSON(got.GameProperties) != plJSON(p1.GameProperties) || plJSON(got.PlayerLatencies) != plJSON(pl) {
+		t.Fatalf("echo: %s", plJSON(got))
 	}
 	// The game session got the request's settings and counts the two reserved players.
 	g := q.gameSessionOf(gs)
 	if *g.Name != "duel" || *g.GameSessionData != "seed=7" || *g.MaximumPlayerSessionCount != 3 || *g.CurrentPlayerSessionCount != 2 || g.Status != "ACTIVE" {
-		t.Fatalf("game session: %s", js(g))
+		t.Fatalf("game session: %s", plJSON(g))
 	}
 	for i, want := range []struct{ player, data string }{{"alice", "alice's data"}, {"bob", ""}} {
 		placed := got.PlacedPlayerSessions[i]
 		ps := must(q.svc.DescribePlayerSessions(q.ctx, &shapes.DescribePlayerSessionsInput{PlayerSessionId: placed.PlayerSessionId}))(t).PlayerSessions[0]
-		if *placed.PlayerId != want.player || *ps.PlayerId != want.player || ps.Status != "RESERVED" || deref(ps.PlayerData) != want.data ||
+		if *placed.PlayerId != want.player || *ps.PlayerId != want.player || ps.Status != "RESERVED" || plDeref(ps.PlayerData) != want.data ||
 			*ps.GameSessionId != gs || *ps.Port != *got.Port {
-			t.Fatalf("placed player session %d: %s / %s", i, js(placed), js(ps))
+			t.Fatalf("placed player session %d: %s / %s", i, plJSON(placed), plJSON(ps))
 		}
 	}
 
@@ -392,18 +392,18 @@ func TestPlacementGoesToLowestLatencyThenElsewhere(t *testing.T) {
 	}
 	q.activate(east)
 	if got := q.placement("pl-2"); got.Status != "FULFILLED" || *got.GameSessionRegion != "custom-east" {
-		t.Fatalf("second placement: %s", js(got))
+		t.Fatalf("second placement: %s", plJSON(got))
 	}
 
 	evs := q.events()
 	if len(evs) != 2 {
-		t.Fatalf("events: %s", js(evs))
+		t.Fatalf("events: %s", plJSON(evs))
 	}
 	ev := eventFor(t, evs, "pl-1")
 	if ev.Version != "0" || ev.DetailType != "GameLift Queue Placement Event" || ev.Source != "aws.gamelift" || ev.Account != "123456789012" ||
 		ev.Region != "us-west-2" || ev.Time != "2026-11-24T12:00:01Z" ||
-		js(ev.Resources) != js([]string{"arn:aws:gamelift:us-west-2:123456789012:gamesessionqueue/q"}) {
-		t.Fatalf("event envelope: %s", js(ev))
+		plJSON(ev.Resources) != plJSON([]string{"arn:aws:gamelift:us-west-2:123456789012:gamesessionqueue/q"}) {
+		t.Fatalf("event envelope: %s", plJSON(ev))
 	}
 	d := ev.Detail
 	if d.Type != core.EventPlacementFulfilled || d.PlacementID != "pl-1" || d.GameSessionArn != gs || d.IPAddress != "192.0.2.10" ||
@@ -411,7 +411,7 @@ func TestPlacementGoesToLowestLatencyThenElsewhere(t *testing.T) {
 		d.EndTime != "2026-11-24T12:00:01.500Z" || d.GameSessionRegion != "custom-west" || d.CustomEventData != "lobby-7" ||
 		len(d.PlacedPlayerSessions) != 2 || d.PlacedPlayerSessions[0].PlayerID != "alice" ||
 		d.PlacedPlayerSessions[0].PlayerSessionID != *q.placement("pl-1").PlacedPlayerSessions[0].PlayerSessionId {
-		t.Fatalf("PlacementFulfilled detail: %s", js(d))
+		t.Fatalf("PlacementFulfilled detail: %s", plJSON(d))
 	}
 }
 
@@ -421,7 +421,7 @@ func (q *qenv) gameSessionOf(id string) shapes.GameSession {
 	return out.GameSessions[0]
 }
 
-func deref[T any](p *T) T {
+func plDeref[T any](p *T) T {
 	var zero T
 	if p != nil {
 		return *p
@@ -435,7 +435,7 @@ func TestPlacementWaitsForCapacity(t *testing.T) {
 	q.start(&shapes.StartGameSessionPlacementInput{PlacementId: ptr("wait"), GameSessionQueueName: ptr("q")})
 	q.clk.Advance(20 * time.Second) // the retry timer runs passes meanwhile
 	if got := q.placement("wait"); got.Status != "PENDING" || got.GameSessionId != nil {
-		t.Fatalf("without capacity: %s", js(got))
+		t.Fatalf("without capacity: %s", plJSON(got))
 	}
 	// A process comes up: its first heartbeat makes it eligible, and the
 	// placement takes it at once.
@@ -445,7 +445,7 @@ func TestPlacementWaitsForCapacity(t *testing.T) {
 	}
 	q.activate(p)
 	if got := q.placement("wait"); got.Status != "FULFILLED" || !got.EndTime.Equal(t0.Add(20*time.Second)) {
-		t.Fatalf("after a process came up: %s", js(got))
+		t.Fatalf("after a process came up: %s", plJSON(got))
 	}
 }
 
@@ -460,17 +460,17 @@ func TestPlacementTimesOutAndRestartKeepsDeadline(t *testing.T) {
 	q.open()
 	q.clk.Advance(6*time.Second - time.Millisecond)
 	if got := q.placement("late"); got.Status != "PENDING" {
-		t.Fatalf("at 9.999 s: %s", js(got))
+		t.Fatalf("at 9.999 s: %s", plJSON(got))
 	}
 	q.clk.Advance(time.Millisecond)
 	got := q.placement("late")
 	if got.Status != "TIMED_OUT" || !got.EndTime.Equal(t0.Add(10*time.Second)) {
-		t.Fatalf("at 10 s: %s", js(got))
+		t.Fatalf("at 10 s: %s", plJSON(got))
 	}
 	evs := q.events()
 	if len(evs) != 1 || evs[0].Detail.Type != core.EventPlacementTimedOut || evs[0].Detail.PlacementID != "late" ||
 		evs[0].Detail.EndTime != "2026-11-24T12:00:10.000Z" || evs[0].Detail.GameSessionArn != "" || evs[0].Detail.CustomEventData != "lobby-7" {
-		t.Fatalf("events: %s", js(evs))
+		t.Fatalf("events: %s", plJSON(evs))
 	}
 	// A process arriving later changes nothing.
 	p := q.process("custom-east")
@@ -486,7 +486,7 @@ func TestStopGameSessionPlacement(t *testing.T) {
 	q.clk.Advance(3 * time.Second)
 	out := must(q.svc.StopGameSessionPlacement(q.ctx, &shapes.StopGameSessionPlacementInput{PlacementId: ptr("stop-me")}))(t).GameSessionPlacement
 	if out.Status != "CANCELLED" || !out.EndTime.Equal(t0.Add(3*time.Second)) {
-		t.Fatalf("stopped: %s", js(out))
+		t.Fatalf("stopped: %s", plJSON(out))
 	}
 	if _, err := q.svc.StopGameSessionPlacement(q.ctx, &shapes.StopGameSessionPlacementInput{PlacementId: ptr("stop-me")}); code(err) != apierr.InvalidRequest {
 		t.Fatalf("stopping a CANCELLED placement: %v", err)
@@ -514,7 +514,7 @@ func TestStopGameSessionPlacement(t *testing.T) {
 	evs := q.events()
 	if ev := eventFor(t, evs, "stop-me"); len(evs) != 2 || ev.Detail.Type != core.EventPlacementCancelled || ev.Detail.EndTime != "2026-11-24T12:00:03.000Z" ||
 		eventFor(t, evs, "busy").Detail.Type != core.EventPlacementFulfilled {
-		t.Fatalf("events: %s", js(evs))
+		t.Fatalf("events: %s", plJSON(evs))
 	}
 }
 
@@ -528,7 +528,7 @@ func TestPlacedPlayerSessionsTimeOutUnlessAccepted(t *testing.T) {
 	gs := q.activate(p)
 	placed := q.placement("pl").PlacedPlayerSessions
 	if len(placed) != 3 {
-		t.Fatalf("placed: %s", js(placed))
+		t.Fatalf("placed: %s", plJSON(placed))
 	}
 	q.clk.Advance(30 * time.Second)
 	if err := q.svc.AcceptPlayerSession(q.ctx, q.procs[p].id, sdkmsg.PlayerSessionRequest{GameSessionId: gs, PlayerSessionId: *placed[1].PlayerSessionId}); err != nil {
@@ -604,8 +604,8 @@ func TestPlacementRequestValidation(t *testing.T) {
 	}
 	// The override itself works on a LOCATION-first queue, and is echoed.
 	got := q.start(&shapes.StartGameSessionPlacementInput{PlacementId: ptr("ov"), GameSessionQueueName: ptr("loc-first"), PriorityConfigurationOverride: override})
-	if js(got.PriorityConfigurationOverride) != js(override) {
-		t.Fatalf("override echo: %s", js(got))
+	if plJSON(got.PriorityConfigurationOverride) != plJSON(override) {
+		t.Fatalf("override echo: %s", plJSON(got))
 	}
 }
 
@@ -669,7 +669,7 @@ func TestPlacementAttemptsThatFailToActivate(t *testing.T) {
 		t.Fatalf("no second attempt (%q after %q)", second, first)
 	}
 	if got := q.placement("flaky"); got.Status != "PENDING" || *got.GameSessionId != second {
-		t.Fatalf("during the second attempt: %s", js(got))
+		t.Fatalf("during the second attempt: %s", plJSON(got))
 	}
 	// Two more failures: FAILED after placementMaxAttempts (3).
 	if err := q.svc.TerminateServerProcess(q.ctx, q.procs[b].id); err != nil {
@@ -684,7 +684,7 @@ func TestPlacementAttemptsThatFailToActivate(t *testing.T) {
 	}
 	got := q.placement("flaky")
 	if got.Status != "FAILED" || got.EndTime == nil {
-		t.Fatalf("after three failed attempts: %s", js(got))
+		t.Fatalf("after three failed attempts: %s", plJSON(got))
 	}
 	d := q.process("custom-west")
 	if q.started(d) != "" {
@@ -692,7 +692,7 @@ func TestPlacementAttemptsThatFailToActivate(t *testing.T) {
 	}
 	evs := q.events()
 	if len(evs) != 1 || evs[0].Detail.Type != core.EventPlacementFailed {
-		t.Fatalf("events: %s", js(evs))
+		t.Fatalf("events: %s", plJSON(evs))
 	}
 }
 
@@ -721,21 +721,21 @@ func TestPlacementAfterActivationTimeoutAndQueueChanges(t *testing.T) {
 	// the process is free again and the placement tries anew, on it.
 	q.clk.Advance(30 * time.Second)
 	if got := q.placement("aliased"); got.Status != "PENDING" || q.started(p) == first || q.started(p) == "" {
-		t.Fatalf("after the activation timeout: %s, process has %q", js(got), q.started(p))
+		t.Fatalf("after the activation timeout: %s, process has %q", plJSON(got), q.started(p))
 	}
 	// Deleting the queue fails what waits on it, with an event.
 	must(q.svc.DeleteGameSessionQueue(q.ctx, &shapes.DeleteGameSessionQueueInput{Name: ptr("via-alias")}))(t)
 	if got := q.placement("aliased"); got.Status != "FAILED" {
-		t.Fatalf("after the queue was deleted: %s", js(got))
+		t.Fatalf("after the queue was deleted: %s", plJSON(got))
 	}
 	// Its activating game session carries on, without the placement's players.
 	q.activate(p)
 	if got := q.placement("aliased"); got.Status != "FAILED" || len(got.PlacedPlayerSessions) != 0 {
-		t.Fatalf("after its game session activated: %s", js(got))
+		t.Fatalf("after its game session activated: %s", plJSON(got))
 	}
 	evs := q.events()
 	if len(evs) != 1 || evs[0].Detail.Type != core.EventPlacementFailed || evs[0].Detail.PlacementID != "aliased" {
-		t.Fatalf("events: %s", js(evs))
+		t.Fatalf("events: %s", plJSON(evs))
 	}
 }
 
@@ -782,7 +782,7 @@ func TestPlacementPriorityCostAndOverride(t *testing.T) {
 	}
 }
 
-func js(v any) string {
+func plJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
