@@ -175,25 +175,49 @@ func (s *Service) pickProcess(tx store.Tx, fleet model.Fleet, location string) (
 	return model.Process{}, apierr.New(apierr.FleetCapacityExceeded, "Unable to reserve a process on fleet %s in location %s: no server process is available to host a new game session.", fleet.ID, location)
 }
 
-// checkCreatorLimit enforces the fleet's ResourceCreationLimitPolicy for requests
-// that carry a CreatorId.
+// checkCreatorLimit enforces the per-creator limit for requests that carry a
+// CreatorId: the fleet's ResourceCreationLimitPolicy, or else GameLift's
+// default of one game session per second per CreatorId. Requests without a
+// CreatorId are never limited, as GameLift documents.
+//
+// A policy is in force only when both of its members are positive. GameLift
+// reports a fleet without a policy as a policy of zeros, and a partial policy
+// stores its absent member as 0 (UpdateFleetAttributes); reading
+// NewGameSessionsPerCreator 0 literally ("fewer than 0") would lock every
+// creator out of the fleet, which nobody asks for by leaving a member out.
+//
+// It counts the creator's game sessions on the fleet created in the trailing
+// window (now-window, now], so a session made exactly one window ago no
+// longer counts. It must run inside the transaction that inserts the new
+// session: writes are serialised, so of two simultaneous requests the second
+// sees the first's session and is refused, and there is no limiter state to
+// lose on a restart.
 func (s *Service) checkCreatorLimit(tx store.Tx, fleet model.Fleet, creatorID string, now time.Time) error {
-	pol := fleet.ResourceCreationLimitPolicy
-	if creatorID == "" || pol == nil || pol.PolicyPeriodInMinutes <= 0 {
+	if creatorID == "" {
 		return nil
+	}
+	limit, window := int32(1), time.Second
+	pol := fleet.ResourceCreationLimitPolicy
+	inForce := pol != nil && pol.NewGameSessionsPerCreator > 0 && pol.PolicyPeriodInMinutes > 0
+	if inForce {
+		limit, window = pol.NewGameSessionsPerCreator, time.Duration(pol.PolicyPeriodInMinutes)*time.Minute
 	}
 	recent, err := tx.ListGameSessions(store.GameSessionFilter{
 		FleetID:      fleet.ID,
 		CreatorID:    creatorID,
-		CreatedAfter: now.Add(-time.Duration(pol.PolicyPeriodInMinutes) * time.Minute),
+		CreatedAfter: now.Add(-window + time.Nanosecond),
 	})
 	if err != nil {
 		return err
 	}
-	if len(recent) >= int(pol.NewGameSessionsPerCreator) {
+	switch {
+	case len(recent) < int(limit):
+		return nil
+	case inForce:
 		return apierr.New(apierr.LimitExceeded, "Creator %s has reached the limit of %d new game sessions per %d minutes on fleet %s.", creatorID, pol.NewGameSessionsPerCreator, pol.PolicyPeriodInMinutes, fleet.ID)
+	default:
+		return apierr.New(apierr.LimitExceeded, "Creator %s has already created a game session on fleet %s in the last second; without a ResourceCreationLimitPolicy each CreatorId may create one game session per second.", creatorID, fleet.ID)
 	}
-	return nil
 }
 
 func (s *Service) activationTimeout(ctx context.Context, fleetID string) time.Duration {
