@@ -16,8 +16,10 @@ const (
 	region           = "us-west-2"
 )
 
-// openliftBin is the binary TestMain builds once for every test.
-var openliftBin string
+// openliftBin and tcpgameBin are the binaries TestMain builds once for every
+// test: openlift itself and the example game (examples/tcpgame) that
+// `openlift agent` runs.
+var openliftBin, tcpgameBin string
 
 func TestMain(m *testing.M) {
 	os.Exit(run(m))
@@ -36,18 +38,24 @@ func run(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	openliftBin = filepath.Join(dir, "openlift")
-	args := []string{"build", "-o", openliftBin}
-	if os.Getenv("OPENLIFT_E2E_RACE") != "" {
-		// The race detector in the service binary makes a data race fail the
-		// test through serve's exit code (66), at some cost in speed.
-		args = append(args, "-race")
-	}
-	args = append(args, "./cmd/openlift")
-	cmd := exec.Command("go", args...)
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "e2e: go build ./cmd/openlift: %v\n%s", err, out)
-		return 1
+	tcpgameBin = filepath.Join(dir, "tcpgame")
+	for _, b := range []struct{ out, pkg string }{
+		{openliftBin, "./cmd/openlift"},
+		{tcpgameBin, "./examples/tcpgame"},
+	} {
+		args := []string{"build", "-o", b.out}
+		if os.Getenv("OPENLIFT_E2E_RACE") != "" {
+			// The race detector in the binaries makes a data race fail the
+			// test through the process's exit code (66), at some cost in speed.
+			args = append(args, "-race")
+		}
+		args = append(args, b.pkg)
+		cmd := exec.Command("go", args...)
+		cmd.Dir = root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "e2e: go build %s: %v\n%s", b.pkg, err, out)
+			return 1
+		}
 	}
 	return m.Run()
 }
