@@ -150,7 +150,7 @@ func TestHeartbeatThroughProcessLife(t *testing.T) {
 		t.Fatalf("player session after the exit: %s", p.PlayerSessions[0].Status)
 	}
 	ev := must(e.svc.DescribeFleetEvents(e.ctx, &shapes.DescribeFleetEventsInput{FleetId: &e.fleet, Limit: ptr(int32(1))}))(t).Events[0]
-	if ev.EventCode != "SERVER_PROCESS_CRASHED" || *ev.Message != "p1 aborted" {
+	if ev.EventCode != "SERVER_PROCESS_CRASHED" || *ev.Message != "Server process p1 on compute host-1: p1 aborted" {
 		t.Fatalf("latest event %s: %s", ev.EventCode, *ev.Message)
 	}
 	proc.noPush(50 * time.Millisecond) // it is gone: nothing is sent to it

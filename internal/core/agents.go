@@ -178,10 +178,12 @@ func (s *Service) AgentProcessExited(ctx context.Context, id agentws.Identity, r
 			return err
 		}
 		if req.EventCode != "" {
-			msg := truncateRunes(req.Message, maxEventMessageRunes)
-			if msg == "" {
-				msg = fmt.Sprintf("Server process %s on compute %s exited with code %d (%s).", req.ProcessId, cp.Name, req.ExitCode, req.EventCode)
+			// The event must say which process it is about: a fleet has many.
+			msg := fmt.Sprintf("Server process %s on compute %s exited with code %d (%s).", req.ProcessId, cp.Name, req.ExitCode, req.EventCode)
+			if req.Message != "" {
+				msg = fmt.Sprintf("Server process %s on compute %s: %s", req.ProcessId, cp.Name, req.Message)
 			}
+			msg = truncateRunes(msg, maxEventMessageRunes)
 			if err := fleetEvent(tx, cp.FleetID, req.EventCode, msg, now); err != nil {
 				return err
 			}

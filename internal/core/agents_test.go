@@ -178,7 +178,7 @@ func TestAgentProcessExited(t *testing.T) {
 		t.Fatalf("player session after the crash: %s", pl.PlayerSessions[0].Status)
 	}
 	ev := f.events(fl.ID)[0]
-	if ev.EventCode != "SERVER_PROCESS_CRASHED" || deref(ev.Message) != "p1 died of SIGSEGV" || !ev.EventTime.Equal(fxT0.Add(time.Second)) {
+	if ev.EventCode != "SERVER_PROCESS_CRASHED" || deref(ev.Message) != "Server process p1 on compute h1: p1 died of SIGSEGV" || !ev.EventTime.Equal(fxT0.Add(time.Second)) {
 		t.Fatalf("latest event = %s", show(ev))
 	}
 	if got := states(f.heartbeat(agent, "p1")); got != "p1=TERMINATED" {
