@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/openlift/openlift/internal/sdkmsg"
+	"github.com/openlift/openlift/internal/wsconn"
 )
 
 // Identity names the game server process behind a connection, as given in the
@@ -23,10 +24,19 @@ type Conn interface {
 	Push(frame any) error
 }
 
+// Errors returned by Conn.Push.
+var (
+	// ErrConnClosed means the connection is gone; the process may reconnect.
+	ErrConnClosed = wsconn.ErrConnClosed
+	// ErrQueueFull means the frame did not fit in the send queue and the
+	// connection was closed because of it.
+	ErrQueueFull = wsconn.ErrQueueFull
+)
+
 // Backend is the service behind the endpoint (core.Service implements it).
 // Methods return *apierr.Error values; the endpoint maps their codes onto the
-// SDK's status codes (NotFound 404, InvalidRequest 400, Unauthorized 401,
-// Conflict 409, ThrottlingException 429, anything else 500).
+// SDK's status codes with wsconn.StatusFor (NotFound 404, InvalidRequest 400,
+// Unauthorized 401, Conflict 409, ThrottlingException 429, anything else 500).
 type Backend interface {
 	// Authenticate checks the upgrade: the auth token must be a current token of
 	// computeName in fleetID. An error means the upgrade is refused.
