@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/openlift/openlift/internal/agentmsg"
+	"github.com/openlift/openlift/internal/wsconn"
 )
 
 // Identity names the compute behind an agent connection, as given in the
@@ -22,10 +23,20 @@ type Conn interface {
 	Push(frame any) error
 }
 
+// Errors returned by Conn.Push.
+var (
+	// ErrConnClosed means the connection is gone; the agent will reconnect.
+	ErrConnClosed = wsconn.ErrConnClosed
+	// ErrQueueFull means the frame did not fit in the send queue and the
+	// connection was closed because of it.
+	ErrQueueFull = wsconn.ErrQueueFull
+)
+
 // Backend is the service behind the endpoint (core.Service implements it).
 // Methods return *apierr.Error values; the endpoint maps their codes onto
-// reply status codes the way the Server SDK endpoint does (NotFound 404,
-// InvalidRequest 400, Unauthorized 401, Conflict 409, anything else 500).
+// reply status codes with wsconn.StatusFor, as the Server SDK endpoint does
+// (NotFound 404, InvalidRequest 400, Unauthorized 401, Conflict 409, anything
+// else 500).
 type Backend interface {
 	// Authenticate checks the upgrade: authToken must be a current compute
 	// auth token of computeName in fleetID. An error refuses the upgrade.

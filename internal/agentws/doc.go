@@ -3,4 +3,6 @@
 // an agent's WebSocket with its compute auth token, answers its requests
 // (heartbeat, process exits, drain) through a Backend, and carries the
 // Backend's pushes (force exit, runtime configuration changes, fresh tokens).
+// The connection machinery is package wsconn's, shared with the Server SDK
+// endpoint.
 package agentws

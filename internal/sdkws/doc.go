@@ -4,6 +4,7 @@
 // The handler admits a connection only after the Backend has accepted its
 // compute auth token, then runs one reader (which handles the process's
 // requests in order and answers each one) and one writer (which owns the socket
-// for replies, pushes and pings). Everything about process state lives behind
-// the Backend; this package only speaks the wire protocol.
+// for replies, pushes and pings); that machinery is package wsconn's, shared
+// with the agent endpoint. Everything about process state lives behind the
+// Backend; this package only speaks the wire protocol.
 package sdkws
