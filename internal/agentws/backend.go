@@ -7,21 +7,13 @@ import (
 	"github.com/openlift/openlift/internal/wsconn"
 )
 
-// Identity names the compute behind an agent connection, as given in the
-// upgrade request's query (FleetId, ComputeName) and checked by the Backend.
-// FleetID is passed on as the agent sent it (an id or an ARN).
-type Identity struct {
-	FleetID     string
-	ComputeName string
-}
+// Identity names the compute behind an agent connection (see
+// agentmsg.Identity); the Backend checks it.
+type Identity = agentmsg.Identity
 
 // Conn is what the Backend may do with an attached agent connection: push
-// frames (agentmsg.ForceExit, RuntimeConfigurationChanged, RefreshConnection).
-// Push never blocks; a connection whose queue is full is closed, and the agent
-// reconnects.
-type Conn interface {
-	Push(frame any) error
-}
+// frames (see agentmsg.Conn).
+type Conn = agentmsg.Conn
 
 // Errors returned by Conn.Push.
 var (

@@ -3,7 +3,7 @@ package core
 import (
 	"sync"
 
-	"github.com/openlift/openlift/internal/agentws"
+	"github.com/openlift/openlift/internal/agentmsg"
 )
 
 // computeKey names a compute by fleet id (never an ARN) and compute name.
@@ -12,7 +12,7 @@ type computeKey struct {
 	computeName string
 }
 
-func agentKey(id agentws.Identity) computeKey {
+func agentKey(id agentmsg.Identity) computeKey {
 	return computeKey{fleetID: fleetIDFromInput(id.FleetID), computeName: id.ComputeName}
 }
 
@@ -21,10 +21,10 @@ func agentKey(id agentws.Identity) computeKey {
 // "this compute runs an agent".
 type agentHub struct {
 	mu    sync.RWMutex
-	conns map[computeKey]agentws.Conn
+	conns map[computeKey]agentmsg.Conn
 }
 
-func (h *agentHub) attach(k computeKey, c agentws.Conn) {
+func (h *agentHub) attach(k computeKey, c agentmsg.Conn) {
 	h.mu.Lock()
 	h.conns[k] = c
 	h.mu.Unlock()
@@ -32,7 +32,7 @@ func (h *agentHub) attach(k computeKey, c agentws.Conn) {
 
 // detach removes c if it is still the compute's connection: a reconnect may
 // already have replaced it.
-func (h *agentHub) detach(k computeKey, c agentws.Conn) {
+func (h *agentHub) detach(k computeKey, c agentmsg.Conn) {
 	h.mu.Lock()
 	if cur, ok := h.conns[k]; ok && cur == c {
 		delete(h.conns, k)
@@ -40,7 +40,7 @@ func (h *agentHub) detach(k computeKey, c agentws.Conn) {
 	h.mu.Unlock()
 }
 
-func (h *agentHub) get(fleetID, computeName string) (agentws.Conn, bool) {
+func (h *agentHub) get(fleetID, computeName string) (agentmsg.Conn, bool) {
 	h.mu.RLock()
 	c, ok := h.conns[computeKey{fleetID: fleetIDFromInput(fleetID), computeName: computeName}]
 	h.mu.RUnlock()
@@ -48,11 +48,11 @@ func (h *agentHub) get(fleetID, computeName string) (agentws.Conn, bool) {
 }
 
 // byFleet returns the connected agents of one fleet.
-func (h *agentHub) byFleet(fleetID string) []agentws.Conn {
+func (h *agentHub) byFleet(fleetID string) []agentmsg.Conn {
 	fid := fleetIDFromInput(fleetID)
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	var out []agentws.Conn
+	var out []agentmsg.Conn
 	for k, c := range h.conns {
 		if k.fleetID == fid {
 			out = append(out, c)

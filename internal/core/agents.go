@@ -8,15 +8,11 @@ import (
 	"unicode/utf8"
 
 	"github.com/openlift/openlift/internal/agentmsg"
-	"github.com/openlift/openlift/internal/agentws"
 	"github.com/openlift/openlift/internal/apierr"
 	"github.com/openlift/openlift/internal/model"
 	"github.com/openlift/openlift/internal/sdkmsg"
 	"github.com/openlift/openlift/internal/store"
 )
-
-// The Service is the backend of the host agent endpoint.
-var _ agentws.Backend = (*Service)(nil)
 
 // Limits on what an agent may send. They are far above what a well-behaved
 // agent needs (a runtime configuration runs at most 50 processes, plus those
@@ -46,18 +42,18 @@ const forceTerminatedReason = "SERVER_PROCESS_FORCE_TERMINATED"
 
 // AttachAgent binds an agent's connection to its compute; a reconnect replaces
 // the previous connection.
-func (s *Service) AttachAgent(id agentws.Identity, conn agentws.Conn) {
+func (s *Service) AttachAgent(id agentmsg.Identity, conn agentmsg.Conn) {
 	s.agents.attach(agentKey(id), conn)
 	s.log.Info("host agent connected", "fleet", id.FleetID, "compute", id.ComputeName)
 }
 
 // DetachAgent forgets conn if it is still the compute's agent connection.
-func (s *Service) DetachAgent(id agentws.Identity, conn agentws.Conn) {
+func (s *Service) DetachAgent(id agentmsg.Identity, conn agentmsg.Conn) {
 	s.agents.detach(agentKey(id), conn)
 }
 
 // agentCompute loads the compute an agent speaks for, and its fleet.
-func agentCompute(tx store.Tx, id agentws.Identity) (model.Fleet, model.Compute, error) {
+func agentCompute(tx store.Tx, id agentmsg.Identity) (model.Fleet, model.Compute, error) {
 	fid := fleetIDFromInput(id.FleetID)
 	f, err := tx.GetFleet(fid)
 	if errors.Is(err, store.ErrNotFound) {
@@ -76,7 +72,7 @@ func agentCompute(tx store.Tx, id agentws.Identity) (model.Fleet, model.Compute,
 // AgentHeartbeat tells the agent what the service knows of each process it
 // runs, so that it can kill the ones that never connect or never become ready,
 // and whether its location is scaled to zero.
-func (s *Service) AgentHeartbeat(ctx context.Context, id agentws.Identity, req agentmsg.Heartbeat) (agentmsg.HeartbeatReply, error) {
+func (s *Service) AgentHeartbeat(ctx context.Context, id agentmsg.Identity, req agentmsg.Heartbeat) (agentmsg.HeartbeatReply, error) {
 	if len(req.ProcessIds) > maxHeartbeatProcesses {
 		return agentmsg.HeartbeatReply{}, apierr.Invalid("ProcessIds may list at most %d processes", maxHeartbeatProcesses)
 	}
@@ -163,7 +159,7 @@ func (s *Service) setDraining(ctx context.Context, cp model.Compute) error {
 // that does not exist is worth an event too) and the end of the process, its
 // game session and its player sessions, in one transaction. Nothing is pushed
 // to the process; it is gone.
-func (s *Service) AgentProcessExited(ctx context.Context, id agentws.Identity, req agentmsg.ProcessExited) error {
+func (s *Service) AgentProcessExited(ctx context.Context, id agentmsg.Identity, req agentmsg.ProcessExited) error {
 	if req.ProcessId == "" {
 		return apierr.Invalid("ProcessId is required")
 	}
@@ -202,7 +198,7 @@ func (s *Service) AgentProcessExited(ctx context.Context, id agentws.Identity, r
 // processes to end by the agent's deadline (the SDK's OnProcessTerminate).
 // Processes already told to terminate are not told again, so a repeated
 // request (after a lost reply) changes nothing.
-func (s *Service) AgentDrainCompute(ctx context.Context, id agentws.Identity, req agentmsg.Drain) error {
+func (s *Service) AgentDrainCompute(ctx context.Context, id agentmsg.Identity, req agentmsg.Drain) error {
 	if req.TerminationDeadlineMillis < 0 {
 		return apierr.Invalid("TerminationDeadlineMillis must not be negative")
 	}

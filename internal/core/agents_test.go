@@ -7,16 +7,14 @@ import (
 	"time"
 
 	"github.com/openlift/openlift/internal/agentmsg"
-	"github.com/openlift/openlift/internal/agentws"
 	"github.com/openlift/openlift/internal/apierr"
 	"github.com/openlift/openlift/internal/model"
 	"github.com/openlift/openlift/internal/sdkmsg"
-	"github.com/openlift/openlift/internal/sdkws"
 	"github.com/openlift/openlift/internal/shapes"
 	"github.com/openlift/openlift/internal/store"
 )
 
-func (f *fx) heartbeat(id agentws.Identity, pids ...string) agentmsg.HeartbeatReply {
+func (f *fx) heartbeat(id agentmsg.Identity, pids ...string) agentmsg.HeartbeatReply {
 	f.t.Helper()
 	return fxMust(f.svc.AgentHeartbeat(f.ctx, id, agentmsg.Heartbeat{ProcessIds: pids}))(f.t)
 }
@@ -40,13 +38,13 @@ func TestAgentHeartbeatStates(t *testing.T) {
 	fl := f.fleet("custom-a")
 	f.compute(fl.ID, "h1", "custom-a")
 	f.compute(fl.ID, "h2", "custom-a")
-	agent := agentws.Identity{FleetID: fl.Arn, ComputeName: "h1"}
+	agent := agentmsg.Identity{FleetID: fl.Arn, ComputeName: "h1"}
 
 	if got := states(f.heartbeat(agent, "p1")); got != "p1=UNKNOWN" {
 		t.Fatalf("before InitSDK: %s", got)
 	}
 	// InitSDK: the SDK socket is attached.
-	sdk := sdkws.Identity{ProcessID: "p1", FleetID: fl.ID, ComputeName: "h1"}
+	sdk := sdkmsg.Identity{ProcessID: "p1", FleetID: fl.ID, ComputeName: "h1"}
 	proc := &recorder{}
 	f.svc.Attach(sdk, proc)
 	if got := states(f.heartbeat(agent, "p1")); got != "p1=CONNECTED" {
@@ -82,7 +80,7 @@ func TestAgentHeartbeatStates(t *testing.T) {
 	// An agent learns nothing about processes of other computes, connected
 	// or active, nor does another fleet's agent about this one's.
 	f.readyProcess(fl.ID, "h2", "q1")
-	f.svc.Attach(sdkws.Identity{ProcessID: "q2", FleetID: fl.ID, ComputeName: "h2"}, &recorder{})
+	f.svc.Attach(sdkmsg.Identity{ProcessID: "q2", FleetID: fl.ID, ComputeName: "h2"}, &recorder{})
 	if got := states(f.heartbeat(agent, "q1", "q2", "p1")); got != "q1=UNKNOWN q2=UNKNOWN p1=TERMINATED" {
 		t.Fatalf("other compute's processes: %s", got)
 	}
@@ -90,7 +88,7 @@ func TestAgentHeartbeatStates(t *testing.T) {
 		t.Fatalf("empty heartbeat: %#v; want an empty, non-nil list", r.Processes)
 	}
 
-	_, err := f.svc.AgentHeartbeat(f.ctx, agentws.Identity{FleetID: fl.ID, ComputeName: "nope"}, agentmsg.Heartbeat{})
+	_, err := f.svc.AgentHeartbeat(f.ctx, agentmsg.Identity{FleetID: fl.ID, ComputeName: "nope"}, agentmsg.Heartbeat{})
 	wantErr(t, err, apierr.NotFound, "nope")
 	_, err = f.svc.AgentHeartbeat(f.ctx, agent, agentmsg.Heartbeat{ProcessIds: make([]string, 1001)})
 	wantErr(t, err, apierr.InvalidRequest, "ProcessIds")
@@ -103,7 +101,7 @@ func TestAgentHeartbeatScaledToZeroAndDraining(t *testing.T) {
 	fl := f.fleet("custom-a", "custom-b")
 	f.compute(fl.ID, "h1", "custom-a")
 	f.compute(fl.ID, "h2", "custom-b")
-	a, b := agentws.Identity{FleetID: fl.ID, ComputeName: "h1"}, agentws.Identity{FleetID: fl.ID, ComputeName: "h2"}
+	a, b := agentmsg.Identity{FleetID: fl.ID, ComputeName: "h1"}, agentmsg.Identity{FleetID: fl.ID, ComputeName: "h2"}
 	if f.heartbeat(a).ScaledToZero {
 		t.Fatal("ScaledToZero before any capacity was set")
 	}
@@ -138,9 +136,9 @@ func TestAgentProcessExited(t *testing.T) {
 	fl := f.fleet("custom-a")
 	f.compute(fl.ID, "h1", "custom-a")
 	f.compute(fl.ID, "h2", "custom-a")
-	agent := agentws.Identity{FleetID: fl.ID, ComputeName: "h1"}
+	agent := agentmsg.Identity{FleetID: fl.ID, ComputeName: "h1"}
 	f.attachAgent(fl.ID, "h1")
-	sdk := sdkws.Identity{ProcessID: "p1", FleetID: fl.ID, ComputeName: "h1"}
+	sdk := sdkmsg.Identity{ProcessID: "p1", FleetID: fl.ID, ComputeName: "h1"}
 	proc := &recorder{}
 	f.svc.Attach(sdk, proc)
 	if err := f.svc.ActivateServerProcess(f.ctx, sdk, sdkmsg.ActivateServerProcess{Port: 7000}); err != nil {
@@ -156,7 +154,7 @@ func TestAgentProcessExited(t *testing.T) {
 	ps := fxMust(f.svc.CreatePlayerSession(f.ctx, &shapes.CreatePlayerSessionInput{GameSessionId: ptr(gs), PlayerId: ptr("pl")}))(t)
 
 	// The agent of another compute cannot end it.
-	other := agentws.Identity{FleetID: fl.ID, ComputeName: "h2"}
+	other := agentmsg.Identity{FleetID: fl.ID, ComputeName: "h2"}
 	if err := f.svc.AgentProcessExited(f.ctx, other, agentmsg.ProcessExited{ProcessId: "p1"}); err != nil {
 		t.Fatal(err)
 	}
@@ -222,7 +220,7 @@ func TestAgentProcessExited(t *testing.T) {
 			return f.svc.AgentProcessExited(f.ctx, agent, agentmsg.ProcessExited{ProcessId: "x", EventCode: "FLEET_DELETED"})
 		}, "", "EventCode"},
 		{"compute unknown", func() error {
-			return f.svc.AgentProcessExited(f.ctx, agentws.Identity{FleetID: fl.ID, ComputeName: "gone"}, agentmsg.ProcessExited{ProcessId: "x"})
+			return f.svc.AgentProcessExited(f.ctx, agentmsg.Identity{FleetID: fl.ID, ComputeName: "gone"}, agentmsg.ProcessExited{ProcessId: "x"})
 		}, apierr.NotFound, "gone"},
 	})
 	if n := len(f.events(fl.ID)); n != before+1 {
@@ -244,7 +242,7 @@ func TestAgentDrainCompute(t *testing.T) {
 	for _, pid := range []string{"p1", "p2", "p3", "p4"} {
 		r := &recorder{}
 		sdkOf[pid] = r
-		id := sdkws.Identity{ProcessID: pid, FleetID: fl.ID, ComputeName: "h1"}
+		id := sdkmsg.Identity{ProcessID: pid, FleetID: fl.ID, ComputeName: "h1"}
 		f.svc.Attach(id, r)
 		if pid == "p3" {
 			continue
@@ -263,7 +261,7 @@ func TestAgentDrainCompute(t *testing.T) {
 	}
 	fxMust(f.svc.TerminateGameSession(f.ctx, &shapes.TerminateGameSessionInput{GameSessionId: ptr(doomed), TerminationMode: "TRIGGER_ON_PROCESS_TERMINATE"}))(t)
 	q1 := &recorder{}
-	f.svc.Attach(sdkws.Identity{ProcessID: "q1", FleetID: fl.ID, ComputeName: "h2"}, q1)
+	f.svc.Attach(sdkmsg.Identity{ProcessID: "q1", FleetID: fl.ID, ComputeName: "h2"}, q1)
 
 	told := map[string]int{}
 	for pid, r := range sdkOf {
@@ -271,7 +269,7 @@ func TestAgentDrainCompute(t *testing.T) {
 	}
 	f.clk.Advance(time.Second)
 	deadline := fxT0.Add(2 * time.Minute)
-	agent := agentws.Identity{FleetID: fl.ID, ComputeName: "h1"}
+	agent := agentmsg.Identity{FleetID: fl.ID, ComputeName: "h1"}
 	if err := f.svc.AgentDrainCompute(f.ctx, agent, agentmsg.Drain{TerminationDeadlineMillis: deadline.UnixMilli()}); err != nil {
 		t.Fatal(err)
 	}
@@ -326,7 +324,7 @@ func TestAgentDrainCompute(t *testing.T) {
 			return f.svc.AgentDrainCompute(f.ctx, agent, agentmsg.Drain{TerminationDeadlineMillis: -1})
 		}, "", "TerminationDeadlineMillis"},
 		{"unknown compute", func() error {
-			return f.svc.AgentDrainCompute(f.ctx, agentws.Identity{FleetID: fl.ID, ComputeName: "h9"}, agentmsg.Drain{})
+			return f.svc.AgentDrainCompute(f.ctx, agentmsg.Identity{FleetID: fl.ID, ComputeName: "h9"}, agentmsg.Drain{})
 		}, apierr.NotFound, "h9"},
 	})
 }
@@ -368,7 +366,7 @@ func TestForceTerminate(t *testing.T) {
 	}
 
 	f.clk.Advance(time.Second)
-	if err := f.svc.AgentProcessExited(f.ctx, agentws.Identity{FleetID: fl.ID, ComputeName: "h1"}, agentmsg.ProcessExited{ProcessId: "p1", EventCode: "SERVER_PROCESS_FORCE_TERMINATED", ExitCode: -1}); err != nil {
+	if err := f.svc.AgentProcessExited(f.ctx, agentmsg.Identity{FleetID: fl.ID, ComputeName: "h1"}, agentmsg.ProcessExited{ProcessId: "p1", EventCode: "SERVER_PROCESS_FORCE_TERMINATED", ExitCode: -1}); err != nil {
 		t.Fatal(err)
 	}
 	g := f.getGameSession(gs)
@@ -399,8 +397,8 @@ func TestForceTerminateEscalatesAndTimesOut(t *testing.T) {
 	}
 	// The agent goes away without reporting; keep the process heartbeating
 	// so that only the termination grace (5 min) can end it.
-	f.svc.DetachAgent(agentws.Identity{FleetID: fl.ID, ComputeName: "h1"}, agent)
-	sdk := sdkws.Identity{ProcessID: "p1", FleetID: fl.ID, ComputeName: "h1"}
+	f.svc.DetachAgent(agentmsg.Identity{FleetID: fl.ID, ComputeName: "h1"}, agent)
+	sdk := sdkmsg.Identity{ProcessID: "p1", FleetID: fl.ID, ComputeName: "h1"}
 	for range 5 {
 		f.clk.Advance(time.Minute)
 		if err := f.svc.HeartbeatServerProcess(f.ctx, sdk, sdkmsg.HeartbeatServerProcess{HealthStatus: true}); err != nil {
@@ -444,7 +442,7 @@ func TestAgentRefreshConnection(t *testing.T) {
 		t.Fatalf("after the rotation: %+v; want a second push of %+v", got, push(t2))
 	}
 	// Once detached, the agent hears nothing more.
-	f.svc.DetachAgent(agentws.Identity{FleetID: fl.ID, ComputeName: "h1"}, agent)
+	f.svc.DetachAgent(agentmsg.Identity{FleetID: fl.ID, ComputeName: "h1"}, agent)
 	f.clk.Advance(45 * time.Minute)
 	if n := len(framesOf[agentmsg.RefreshConnection](agent)); n != 2 {
 		t.Fatalf("%d pushes after detaching; want 2", n)

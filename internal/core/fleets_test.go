@@ -16,7 +16,6 @@ import (
 	"github.com/openlift/openlift/internal/clock"
 	"github.com/openlift/openlift/internal/model"
 	"github.com/openlift/openlift/internal/sdkmsg"
-	"github.com/openlift/openlift/internal/sdkws"
 	"github.com/openlift/openlift/internal/shapes"
 	"github.com/openlift/openlift/internal/store"
 	"github.com/openlift/openlift/internal/store/sqlite"
@@ -268,7 +267,7 @@ func (r *recorder) terminations() int {
 
 func (f *fx) attach(pid, fleetID, computeName string) *recorder {
 	r := &recorder{}
-	f.svc.hub.attach(sdkws.Identity{ProcessID: pid, FleetID: fleetID, ComputeName: computeName}, r)
+	f.svc.hub.attach(sdkmsg.Identity{ProcessID: pid, FleetID: fleetID, ComputeName: computeName}, r)
 	return r
 }
 

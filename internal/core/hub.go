@@ -3,7 +3,7 @@ package core
 import (
 	"sync"
 
-	"github.com/openlift/openlift/internal/sdkws"
+	"github.com/openlift/openlift/internal/sdkmsg"
 )
 
 // hub tracks the live WebSocket connection of each game server process.
@@ -13,11 +13,11 @@ type hub struct {
 }
 
 type hubEntry struct {
-	id   sdkws.Identity
-	conn sdkws.Conn
+	id   sdkmsg.Identity
+	conn sdkmsg.Conn
 }
 
-func (h *hub) attach(id sdkws.Identity, c sdkws.Conn) {
+func (h *hub) attach(id sdkmsg.Identity, c sdkmsg.Conn) {
 	h.mu.Lock()
 	h.conns[id.ProcessID] = hubEntry{id: id, conn: c}
 	h.mu.Unlock()
@@ -25,7 +25,7 @@ func (h *hub) attach(id sdkws.Identity, c sdkws.Conn) {
 
 // detach removes c if it is still the process's current connection: a
 // reconnect may already have replaced it.
-func (h *hub) detach(id sdkws.Identity, c sdkws.Conn) {
+func (h *hub) detach(id sdkmsg.Identity, c sdkmsg.Conn) {
 	h.mu.Lock()
 	if e, ok := h.conns[id.ProcessID]; ok && e.conn == c {
 		delete(h.conns, id.ProcessID)
@@ -33,7 +33,7 @@ func (h *hub) detach(id sdkws.Identity, c sdkws.Conn) {
 	h.mu.Unlock()
 }
 
-func (h *hub) get(processID string) (sdkws.Conn, bool) {
+func (h *hub) get(processID string) (sdkmsg.Conn, bool) {
 	h.mu.RLock()
 	e, ok := h.conns[processID]
 	h.mu.RUnlock()
@@ -46,7 +46,7 @@ func (h *hub) connected(processID string) bool {
 }
 
 // identity returns the identity a connected process presented.
-func (h *hub) identity(processID string) (sdkws.Identity, bool) {
+func (h *hub) identity(processID string) (sdkmsg.Identity, bool) {
 	h.mu.RLock()
 	e, ok := h.conns[processID]
 	h.mu.RUnlock()

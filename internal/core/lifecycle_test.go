@@ -12,7 +12,6 @@ import (
 	"github.com/openlift/openlift/internal/clock"
 	"github.com/openlift/openlift/internal/core"
 	"github.com/openlift/openlift/internal/sdkmsg"
-	"github.com/openlift/openlift/internal/sdkws"
 	"github.com/openlift/openlift/internal/shapes"
 	"github.com/openlift/openlift/internal/store/sqlite"
 )
@@ -102,9 +101,9 @@ func (e *env) setupFleet() {
 }
 
 // process activates a server process and heartbeats it once (which makes it eligible).
-func (e *env) process(pid string, port int) (*recorder, sdkws.Identity) {
+func (e *env) process(pid string, port int) (*recorder, sdkmsg.Identity) {
 	e.t.Helper()
-	id := sdkws.Identity{ProcessID: pid, FleetID: e.fleet, ComputeName: "host-1"}
+	id := sdkmsg.Identity{ProcessID: pid, FleetID: e.fleet, ComputeName: "host-1"}
 	r := &recorder{}
 	e.svc.Attach(id, r)
 	if err := e.svc.ActivateServerProcess(e.ctx, id, sdkmsg.ActivateServerProcess{Port: port, SdkVersion: "5.6.0", SdkLanguage: "Go"}); err != nil {
@@ -116,7 +115,7 @@ func (e *env) process(pid string, port int) (*recorder, sdkws.Identity) {
 	return r, id
 }
 
-func (e *env) activeGameSession(maxPlayers int32) (string, sdkws.Identity, *recorder) {
+func (e *env) activeGameSession(maxPlayers int32) (string, sdkmsg.Identity, *recorder) {
 	e.t.Helper()
 	r, id := e.process("proc-"+time.Now().Format("150405.000000000"), 7777)
 	out := must(e.svc.CreateGameSession(e.ctx, &shapes.CreateGameSessionInput{FleetId: &e.fleet, Location: &e.loc, MaximumPlayerSessionCount: &maxPlayers}))(e.t)
@@ -220,7 +219,7 @@ func TestProcessLifecycle(t *testing.T) {
 	e.setupFleet()
 
 	// A process that has activated but not yet heartbeated cannot host (spec §5).
-	id := sdkws.Identity{ProcessID: "fresh", FleetID: e.fleet, ComputeName: "host-1"}
+	id := sdkmsg.Identity{ProcessID: "fresh", FleetID: e.fleet, ComputeName: "host-1"}
 	e.svc.Attach(id, &recorder{})
 	if err := e.svc.ActivateServerProcess(e.ctx, id, sdkmsg.ActivateServerProcess{Port: 1234}); err != nil {
 		t.Fatal(err)

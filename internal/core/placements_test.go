@@ -17,7 +17,6 @@ import (
 	"github.com/openlift/openlift/internal/core"
 	"github.com/openlift/openlift/internal/model"
 	"github.com/openlift/openlift/internal/sdkmsg"
-	"github.com/openlift/openlift/internal/sdkws"
 	"github.com/openlift/openlift/internal/shapes"
 	"github.com/openlift/openlift/internal/store"
 	"github.com/openlift/openlift/internal/store/sqlite"
@@ -44,7 +43,7 @@ type qenv struct {
 
 type qproc struct {
 	rec  *recorder
-	id   sdkws.Identity
+	id   sdkmsg.Identity
 	port int32
 }
 
@@ -93,7 +92,7 @@ func (q *qenv) process(loc string) string {
 	q.t.Helper()
 	q.n++
 	pid := fmt.Sprintf("proc-%s-%d", loc, q.n)
-	id := sdkws.Identity{ProcessID: pid, FleetID: q.fleets[loc], ComputeName: "host-" + loc}
+	id := sdkmsg.Identity{ProcessID: pid, FleetID: q.fleets[loc], ComputeName: "host-" + loc}
 	r := &recorder{}
 	q.svc.Attach(id, r)
 	if err := q.svc.ActivateServerProcess(q.ctx, id, sdkmsg.ActivateServerProcess{Port: 7000 + q.n, SdkVersion: "5.6.0", SdkLanguage: "Go"}); err != nil {

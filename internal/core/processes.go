@@ -10,23 +10,19 @@ import (
 	"github.com/openlift/openlift/internal/apierr"
 	"github.com/openlift/openlift/internal/model"
 	"github.com/openlift/openlift/internal/sdkmsg"
-	"github.com/openlift/openlift/internal/sdkws"
 	"github.com/openlift/openlift/internal/store"
 )
 
-// The Service is the backend of the Server SDK endpoint.
-var _ sdkws.Backend = (*Service)(nil)
-
 // Attach binds a process's live connection; a reconnect with the same pID
 // replaces the previous one (the SDK never repeats ActivateServerProcess).
-func (s *Service) Attach(id sdkws.Identity, conn sdkws.Conn) { s.hub.attach(id, conn) }
+func (s *Service) Attach(id sdkmsg.Identity, conn sdkmsg.Conn) { s.hub.attach(id, conn) }
 
 // Detach forgets conn if it is still the process's current connection. The
 // process itself lives on until its heartbeats stop.
-func (s *Service) Detach(id sdkws.Identity, conn sdkws.Conn) { s.hub.detach(id, conn) }
+func (s *Service) Detach(id sdkmsg.Identity, conn sdkmsg.Conn) { s.hub.detach(id, conn) }
 
 // ActivateServerProcess records a process that called ProcessReady.
-func (s *Service) ActivateServerProcess(ctx context.Context, id sdkws.Identity, req sdkmsg.ActivateServerProcess) error {
+func (s *Service) ActivateServerProcess(ctx context.Context, id sdkmsg.Identity, req sdkmsg.ActivateServerProcess) error {
 	if req.Port < 1 || req.Port > 60000 {
 		return apierr.Invalid("Port must be between 1 and 60000")
 	}
@@ -77,7 +73,7 @@ func (s *Service) ActivateServerProcess(ctx context.Context, id sdkws.Identity, 
 // HeartbeatServerProcess keeps a process alive. The first heartbeat after
 // activation makes the process eligible to host (spec §5); consecutive
 // unhealthy reports end it.
-func (s *Service) HeartbeatServerProcess(ctx context.Context, id sdkws.Identity, req sdkmsg.HeartbeatServerProcess) error {
+func (s *Service) HeartbeatServerProcess(ctx context.Context, id sdkmsg.Identity, req sdkmsg.HeartbeatServerProcess) error {
 	var unhealthy, ended bool
 	err := s.st.Update(ctx, func(tx store.Tx) error {
 		unhealthy, ended = false, false
@@ -124,7 +120,7 @@ func (s *Service) HeartbeatServerProcess(ctx context.Context, id sdkws.Identity,
 }
 
 // ownGameSession loads a game session and checks that the calling process hosts it.
-func ownGameSession(tx store.Tx, id sdkws.Identity, gameSessionID string) (model.GameSession, error) {
+func ownGameSession(tx store.Tx, id sdkmsg.Identity, gameSessionID string) (model.GameSession, error) {
 	if gameSessionID == "" {
 		return model.GameSession{}, apierr.Invalid("GameSessionId is required")
 	}
@@ -142,7 +138,7 @@ func ownGameSession(tx store.Tx, id sdkws.Identity, gameSessionID string) (model
 }
 
 // ActivateGameSession moves the process's game session from ACTIVATING to ACTIVE.
-func (s *Service) ActivateGameSession(ctx context.Context, id sdkws.Identity, req sdkmsg.ActivateGameSession) error {
+func (s *Service) ActivateGameSession(ctx context.Context, id sdkmsg.Identity, req sdkmsg.ActivateGameSession) error {
 	var (
 		g   model.GameSession
 		ful placementFulfilment
@@ -174,7 +170,7 @@ func (s *Service) ActivateGameSession(ctx context.Context, id sdkws.Identity, re
 }
 
 // UpdatePlayerSessionCreationPolicy sets ACCEPT_ALL or DENY_ALL on the process's game session.
-func (s *Service) UpdatePlayerSessionCreationPolicy(ctx context.Context, id sdkws.Identity, req sdkmsg.UpdatePlayerSessionCreationPolicy) error {
+func (s *Service) UpdatePlayerSessionCreationPolicy(ctx context.Context, id sdkmsg.Identity, req sdkmsg.UpdatePlayerSessionCreationPolicy) error {
 	if req.PlayerSessionPolicy != model.AcceptAll && req.PlayerSessionPolicy != model.DenyAll {
 		return apierr.Invalid("PlayerSessionPolicy must be ACCEPT_ALL or DENY_ALL")
 	}
@@ -196,7 +192,7 @@ func (s *Service) UpdatePlayerSessionCreationPolicy(ctx context.Context, id sdkw
 }
 
 // playerSessionOf loads a player session of the process's game session.
-func playerSessionOf(tx store.Tx, id sdkws.Identity, req sdkmsg.PlayerSessionRequest) (model.PlayerSession, model.GameSession, error) {
+func playerSessionOf(tx store.Tx, id sdkmsg.Identity, req sdkmsg.PlayerSessionRequest) (model.PlayerSession, model.GameSession, error) {
 	if req.PlayerSessionId == "" {
 		return model.PlayerSession{}, model.GameSession{}, apierr.Invalid("PlayerSessionId is required")
 	}
@@ -212,7 +208,7 @@ func playerSessionOf(tx store.Tx, id sdkws.Identity, req sdkmsg.PlayerSessionReq
 }
 
 // AcceptPlayerSession validates a player's reservation: RESERVED → ACTIVE.
-func (s *Service) AcceptPlayerSession(ctx context.Context, id sdkws.Identity, req sdkmsg.PlayerSessionRequest) error {
+func (s *Service) AcceptPlayerSession(ctx context.Context, id sdkmsg.Identity, req sdkmsg.PlayerSessionRequest) error {
 	now := s.now()
 	err := s.st.Update(ctx, func(tx store.Tx) error {
 		p, _, err := playerSessionOf(tx, id, req)
@@ -233,7 +229,7 @@ func (s *Service) AcceptPlayerSession(ctx context.Context, id sdkws.Identity, re
 }
 
 // RemovePlayerSession ends a player's session and frees the slot: → COMPLETED.
-func (s *Service) RemovePlayerSession(ctx context.Context, id sdkws.Identity, req sdkmsg.PlayerSessionRequest) error {
+func (s *Service) RemovePlayerSession(ctx context.Context, id sdkmsg.Identity, req sdkmsg.PlayerSessionRequest) error {
 	now := s.now()
 	err := s.st.Update(ctx, func(tx store.Tx) error {
 		p, g, err := playerSessionOf(tx, id, req)
@@ -259,7 +255,7 @@ func (s *Service) RemovePlayerSession(ctx context.Context, id sdkws.Identity, re
 
 // DescribePlayerSessionsForProcess serves the SDK's DescribePlayerSessions,
 // limited to the process's fleet, with times as integer epoch milliseconds.
-func (s *Service) DescribePlayerSessionsForProcess(ctx context.Context, id sdkws.Identity, req sdkmsg.DescribePlayerSessions) (sdkmsg.DescribePlayerSessionsResult, error) {
+func (s *Service) DescribePlayerSessionsForProcess(ctx context.Context, id sdkmsg.Identity, req sdkmsg.DescribePlayerSessions) (sdkmsg.DescribePlayerSessionsResult, error) {
 	var limit *int32
 	if req.Limit > 0 {
 		limit = ptr(int32(req.Limit))
@@ -296,12 +292,12 @@ func (s *Service) DescribePlayerSessionsForProcess(ctx context.Context, id sdkws
 
 // TerminateServerProcess is ProcessEnding: the process, its game session and
 // its player sessions end.
-func (s *Service) TerminateServerProcess(ctx context.Context, id sdkws.Identity) error {
+func (s *Service) TerminateServerProcess(ctx context.Context, id sdkmsg.Identity) error {
 	return s.endProcesses(ctx, store.ProcessFilter{ProcessID: id.ProcessID}, "", false)
 }
 
 // GetComputeCertificate returns the certificate path registered for the compute.
-func (s *Service) GetComputeCertificate(ctx context.Context, id sdkws.Identity) (sdkmsg.GetComputeCertificateResult, error) {
+func (s *Service) GetComputeCertificate(ctx context.Context, id sdkmsg.Identity) (sdkmsg.GetComputeCertificateResult, error) {
 	var c model.Compute
 	err := s.st.View(ctx, func(tx store.Tx) error {
 		var err error

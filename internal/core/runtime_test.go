@@ -9,11 +9,9 @@ import (
 	"time"
 
 	"github.com/openlift/openlift/internal/agentmsg"
-	"github.com/openlift/openlift/internal/agentws"
 	"github.com/openlift/openlift/internal/apierr"
 	"github.com/openlift/openlift/internal/model"
 	"github.com/openlift/openlift/internal/sdkmsg"
-	"github.com/openlift/openlift/internal/sdkws"
 	"github.com/openlift/openlift/internal/shapes"
 	"github.com/openlift/openlift/internal/store"
 )
@@ -289,9 +287,9 @@ func TestMaxConcurrentGameSessionActivations(t *testing.T) {
 
 // readyProcess connects, activates and heartbeats a process, which makes it
 // eligible to host.
-func (f *fx) readyProcess(fleetID, computeName, pid string) sdkws.Identity {
+func (f *fx) readyProcess(fleetID, computeName, pid string) sdkmsg.Identity {
 	f.t.Helper()
-	id := sdkws.Identity{ProcessID: pid, FleetID: fleetID, ComputeName: computeName}
+	id := sdkmsg.Identity{ProcessID: pid, FleetID: fleetID, ComputeName: computeName}
 	f.svc.Attach(id, &recorder{})
 	if err := f.svc.ActivateServerProcess(f.ctx, id, sdkmsg.ActivateServerProcess{Port: 7777}); err != nil {
 		f.t.Fatal(err)
@@ -326,7 +324,7 @@ func (f *fx) gameSessionStatus(id string) model.GameSessionStatus { return f.get
 
 func (f *fx) attachAgent(fleetID, computeName string) *recorder {
 	r := &recorder{}
-	f.svc.AttachAgent(agentws.Identity{FleetID: fleetID, ComputeName: computeName}, r)
+	f.svc.AttachAgent(agentmsg.Identity{FleetID: fleetID, ComputeName: computeName}, r)
 	return r
 }
 

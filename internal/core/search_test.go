@@ -8,7 +8,6 @@ import (
 
 	"github.com/openlift/openlift/internal/apierr"
 	"github.com/openlift/openlift/internal/sdkmsg"
-	"github.com/openlift/openlift/internal/sdkws"
 	"github.com/openlift/openlift/internal/shapes"
 )
 
@@ -44,7 +43,7 @@ func newSearchFleet(t *testing.T) *searchFleet {
 // start starts a process in loc and places a game session on it; with
 // activate the process activates the session, else it stays ACTIVATING. The
 // clock moves a second first, so creationTimeMillis differs per session.
-func (f *searchFleet) start(loc, name string, maxPlayers int32, props map[string]string, activate bool) (string, sdkws.Identity) {
+func (f *searchFleet) start(loc, name string, maxPlayers int32, props map[string]string, activate bool) (string, sdkmsg.Identity) {
 	f.t.Helper()
 	f.clk.Advance(time.Second)
 	f.procs++
@@ -52,7 +51,7 @@ func (f *searchFleet) start(loc, name string, maxPlayers int32, props map[string
 	if loc == f.loc2 {
 		compute = "host-2"
 	}
-	id := sdkws.Identity{ProcessID: fmt.Sprintf("proc-%d", f.procs), FleetID: f.fleet, ComputeName: compute}
+	id := sdkmsg.Identity{ProcessID: fmt.Sprintf("proc-%d", f.procs), FleetID: f.fleet, ComputeName: compute}
 	f.svc.Attach(id, &recorder{})
 	if err := f.svc.ActivateServerProcess(f.ctx, id, sdkmsg.ActivateServerProcess{Port: 7000 + f.procs, SdkVersion: "5.6.0", SdkLanguage: "Go"}); err != nil {
 		f.t.Fatal(err)

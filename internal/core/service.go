@@ -10,7 +10,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/openlift/openlift/internal/agentws"
+	"github.com/openlift/openlift/internal/agentmsg"
 	"github.com/openlift/openlift/internal/apierr"
 	"github.com/openlift/openlift/internal/clock"
 	"github.com/openlift/openlift/internal/store"
@@ -111,7 +111,7 @@ func New(cfg Config) (*Service, error) {
 		timers: map[string]clock.Timer{},
 	}
 	s.hub.conns = map[string]hubEntry{}
-	s.agents.conns = map[computeKey]agentws.Conn{}
+	s.agents.conns = map[computeKey]agentmsg.Conn{}
 	s.timeq = newDeadlineQueue(cfg.Clock, s.expireReservations)
 	return s, nil
 }

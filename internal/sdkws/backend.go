@@ -7,22 +7,13 @@ import (
 	"github.com/openlift/openlift/internal/wsconn"
 )
 
-// Identity names the game server process behind a connection, as given in the
-// upgrade request's query (pID, FleetId, ComputeId) and checked by the Backend.
-type Identity struct {
-	ProcessID   string
-	FleetID     string
-	ComputeName string
-	SdkVersion  string
-	SdkLanguage string
-}
+// Identity names the game server process behind a connection (see
+// sdkmsg.Identity); the Backend checks it.
+type Identity = sdkmsg.Identity
 
-// Conn is what the Backend may do with an attached connection: push frames.
-// Push must not block for long; a connection whose queue is full is closed (the
-// SDK reconnects with the same pID).
-type Conn interface {
-	Push(frame any) error
-}
+// Conn is what the Backend may do with an attached connection: push frames
+// (see sdkmsg.Conn).
+type Conn = sdkmsg.Conn
 
 // Errors returned by Conn.Push.
 var (

@@ -21,6 +21,13 @@ import (
 	"github.com/openlift/openlift/internal/webhook"
 )
 
+// The core Service is the backend of both WebSocket endpoints. The guards live
+// here rather than in core, which does not import the endpoints (nor net/http).
+var (
+	_ sdkws.Backend   = (*core.Service)(nil)
+	_ agentws.Backend = (*core.Service)(nil)
+)
+
 // Config configures one openlift node.
 type Config struct {
 	// Listen is the host:port for the API and the SDK endpoint (":0" picks a port).
