@@ -19,6 +19,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runSim(ctx, args[1:], stdout, stderr)
 	case "agent":
 		return runAgent(ctx, args[1:], stdout, stderr)
+	case "load":
+		return runLoad(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		usage(stdout)
 		return 0
@@ -35,5 +37,6 @@ func usage(w io.Writer) {
 commands:
   serve   run the GameLift-compatible service (API, Server SDK endpoint, embedded store)
   sim     run simulated game server processes that speak the Server SDK 5 protocol
-  agent   run a fleet's game server processes on this host (register, supervise, drain)`)
+  agent   run a fleet's game server processes on this host (register, supervise, drain)
+  load    measure CreatePlayerSession throughput and latency against this machine's HTTP floor`)
 }
