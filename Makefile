@@ -1,6 +1,6 @@
 GO ?= go
 
-.PHONY: help build test check bench generate
+.PHONY: help build test check bench load generate
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -18,6 +18,11 @@ check: ## gofmt, vet, tidy
 
 bench: ## run the benchmarks (transport, store, CreatePlayerSession end to end)
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./internal/api ./internal/store/sqlite ./internal/server
+
+LOAD_FLAGS ?= -duration 10s -concurrency 32
+
+load: build ## CreatePlayerSession from a separate process vs the HTTP floor (LOAD_FLAGS="-duration 10s -concurrency 128 -json")
+	bin/openlift load $(LOAD_FLAGS)
 
 generate: ## regenerate internal/shapes from the aws-sdk-go-v2 gamelift model
 	$(GO) generate ./internal/shapes

@@ -308,7 +308,7 @@ type pool struct {
 	mu      sync.Mutex // serialises replacing cur
 	open    chan *session
 	drain   chan *session
-	waited  atomic.Int64 // nanoseconds workers spent with no session open
+	waited  atomic.Int64 // worker-nanoseconds spent with no session open
 	removed atomic.Int64
 	failed  atomic.Int64 // RemovePlayerSession errors
 }
@@ -330,18 +330,17 @@ func (p *pool) claim(ctx context.Context) *session {
 		if s != nil && s.claimed.Add(1) <= Slots {
 			return s
 		}
+		t := time.Now()
 		p.mu.Lock()
 		if p.cur.Load() == s {
 			var next *session
 			select {
 			case next = <-p.open:
 			default:
-				t := time.Now()
 				select {
 				case next = <-p.open:
 				case <-ctx.Done():
 				}
-				p.waited.Add(int64(time.Since(t)))
 			}
 			if next == nil {
 				p.mu.Unlock()
@@ -350,6 +349,10 @@ func (p *pool) claim(ctx context.Context) *session {
 			p.cur.Store(next)
 		}
 		p.mu.Unlock()
+		// Every worker that queued behind the lock waited too.
+		if d := time.Since(t); d > time.Millisecond {
+			p.waited.Add(int64(d))
+		}
 	}
 }
 
@@ -366,6 +369,9 @@ func (p *pool) answered(s *session, playerSessionID string) {
 	}
 }
 
+// drainWidth is how many removals each drainer has in flight.
+const drainWidth = 16
+
 // drainer frees the slots of full sessions through the hosting process, as
 // a game server does when players leave, and reopens them.
 func (p *pool) drainer() {
@@ -375,13 +381,22 @@ func (p *pool) drainer() {
 		ids := s.ids
 		s.ids = nil
 		s.mu.Unlock()
-		for _, id := range ids {
-			if err := s.proc.RemovePlayerSession(ctx, id); err != nil {
-				p.failed.Add(1)
-				continue
-			}
-			p.removed.Add(1)
+		// One at a time, 200 WebSocket round trips each waiting for a
+		// store commit would starve the workers; in parallel the commits
+		// group.
+		var wg sync.WaitGroup
+		for part := range slices.Chunk(ids, (len(ids)+drainWidth-1)/max(drainWidth, 1)) {
+			wg.Go(func() {
+				for _, id := range part {
+					if err := s.proc.RemovePlayerSession(ctx, id); err != nil {
+						p.failed.Add(1)
+						continue
+					}
+					p.removed.Add(1)
+				}
+			})
 		}
+		wg.Wait()
 		// answered first: a worker still holding s may claim as soon as
 		// claimed is zero, and its answer must count towards the new round.
 		s.answered.Store(0)

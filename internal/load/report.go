@@ -23,7 +23,7 @@ type Result struct {
 	Max        float64          `json:"max_us"`
 	Memory     *memoryReport    `json:"server_memory,omitempty"`
 	// Removed and SessionWaitSeconds describe recycling (target run only):
-	// player sessions removed, and the time workers found no free slot.
+	// player sessions removed, and the worker-seconds spent finding no free slot.
 	Removed            int64   `json:"removed_player_sessions,omitempty"`
 	SessionWaitSeconds float64 `json:"session_wait_seconds,omitempty"`
 }
@@ -126,7 +126,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 		fmt.Fprintf(w, "errors (%s): %s\n", x.Name, strings.Join(parts, ", "))
 	}
 	if r.Target.Removed > 0 || r.Target.SessionWaitSeconds > 0 {
-		fmt.Fprintf(w, "recycling: %d player sessions removed, workers waited %.3fs for a free game session\n", r.Target.Removed, r.Target.SessionWaitSeconds)
+		fmt.Fprintf(w, "recycling: %d player sessions removed, workers waited %.2f worker-seconds for a free game session\n", r.Target.Removed, r.Target.SessionWaitSeconds)
 	}
 	if v := r.Validation; v != nil {
 		status := "OK"
