@@ -52,7 +52,7 @@ flags:`)
 	sessions := fs.Int("sessions", 0, "game sessions of 200 slots, at most one per process (default: one per process)")
 	noBaseline := fs.Bool("no-baseline", false, "skip the HTTP floor run")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
-	cpuProfile := fs.String("cpuprofile", "", "write the serve child's CPU profile over the target run to this file")
+	cpuProfile := fs.String("cpuprofile", "", "write the serve child's CPU profile (setup and target run) to this file")
 	bin := fs.String("bin", "", "openlift binary for the child processes (default: this executable)")
 	if err := fs.Parse(args); err != nil {
 		return 2

@@ -155,7 +155,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 
 	if serve != nil {
 		// Stop the server before the baseline so both runs have the machine
-		// to themselves, and so the profile covers only the target run.
+		// to themselves, and so the profile ends with the target run (it starts
+		// with the child, so setup is in it too).
 		if err := serve.stop(); err != nil {
 			fmt.Fprintf(cfg.Log, "openlift serve: %v\n", err)
 		}
@@ -348,6 +349,7 @@ func (p *pool) claim(ctx context.Context) *session {
 			}
 			if next == nil {
 				p.mu.Unlock()
+				p.waited.Add(int64(time.Since(t)))
 				return nil
 			}
 			p.cur.Store(next)
