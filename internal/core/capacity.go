@@ -145,26 +145,14 @@ func (s *Service) DescribeFleetCapacity(ctx context.Context, in *shapes.Describe
 // home Region is not a location of an Anywhere fleet (as in
 // DescribeFleetLocationUtilization); DescribeFleetCapacity covers it.
 func (s *Service) DescribeFleetLocationCapacity(ctx context.Context, in *shapes.DescribeFleetLocationCapacityInput) (*shapes.DescribeFleetLocationCapacityOutput, error) {
-	var c checker
-	c.reqStr("FleetId", in.FleetId, 1, 512, reFleetIDOrArn)
-	c.reqStr("Location", in.Location, 1, 64, reLocation)
-	if err := c.Err(); err != nil {
-		return nil, err
-	}
 	var fc shapes.FleetCapacity
-	err := s.st.View(ctx, func(tx store.Tx) error {
-		f, err := s.liveFleet(tx, *in.FleetId)
-		if err != nil {
-			return err
-		}
-		if !containsString(f.Locations, *in.Location) {
-			return apierr.New(apierr.NotFound, "Location %s not found in fleet %s.", *in.Location, f.ID)
-		}
+	err := s.viewFleetLocation(ctx, in.FleetId, in.Location, func(tx store.Tx, f model.Fleet) error {
+		var err error
 		fc, err = s.toFleetCapacity(tx, f, []string{*in.Location}, *in.Location)
 		return err
 	})
 	if err != nil {
-		return nil, storeErr(err)
+		return nil, err
 	}
 	return &shapes.DescribeFleetLocationCapacityOutput{FleetCapacity: &fc}, nil
 }

@@ -635,28 +635,39 @@ func (s *Service) DescribeFleetUtilization(ctx context.Context, in *shapes.Descr
 	return out, nil
 }
 
-// DescribeFleetLocationUtilization reports one custom location of a fleet.
-func (s *Service) DescribeFleetLocationUtilization(ctx context.Context, in *shapes.DescribeFleetLocationUtilizationInput) (*shapes.DescribeFleetLocationUtilizationOutput, error) {
+// viewFleetLocation validates a FleetId+Location request and runs fn on the
+// live fleet, inside one read transaction, once the location is known to be
+// one of the fleet's.
+func (s *Service) viewFleetLocation(ctx context.Context, fleetID, location *string, fn func(tx store.Tx, f model.Fleet) error) error {
 	var c checker
-	c.reqStr("FleetId", in.FleetId, 1, 512, reFleetIDOrArn)
-	c.reqStr("Location", in.Location, 1, 64, reLocation)
+	c.reqStr("FleetId", fleetID, 1, 512, reFleetIDOrArn)
+	c.reqStr("Location", location, 1, 64, reLocation)
 	if err := c.Err(); err != nil {
-		return nil, err
+		return err
 	}
-	var u shapes.FleetUtilization
 	err := s.st.View(ctx, func(tx store.Tx) error {
-		f, err := s.liveFleet(tx, *in.FleetId)
+		f, err := s.liveFleet(tx, *fleetID)
 		if err != nil {
 			return err
 		}
-		if !containsString(f.Locations, *in.Location) {
-			return apierr.New(apierr.NotFound, "Location %s not found in fleet %s.", *in.Location, f.ID)
+		if !containsString(f.Locations, *location) {
+			return apierr.New(apierr.NotFound, "Location %s not found in fleet %s.", *location, f.ID)
 		}
+		return fn(tx, f)
+	})
+	return storeErr(err)
+}
+
+// DescribeFleetLocationUtilization reports one custom location of a fleet.
+func (s *Service) DescribeFleetLocationUtilization(ctx context.Context, in *shapes.DescribeFleetLocationUtilizationInput) (*shapes.DescribeFleetLocationUtilizationOutput, error) {
+	var u shapes.FleetUtilization
+	err := s.viewFleetLocation(ctx, in.FleetId, in.Location, func(tx store.Tx, f model.Fleet) error {
+		var err error
 		u, err = utilization(tx, f, *in.Location)
 		return err
 	})
 	if err != nil {
-		return nil, storeErr(err)
+		return nil, err
 	}
 	u.Location = ptr(*in.Location)
 	return &shapes.DescribeFleetLocationUtilizationOutput{FleetUtilization: &u}, nil
