@@ -3,7 +3,6 @@ package agentws
 import (
 	"context"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/openlift/openlift/internal/apierr"
@@ -69,23 +68,14 @@ func (h *Handler) Close() { h.ep.Close() }
 // carry a valid compute auth token, checked before upgrading so that a
 // refused agent gets an HTTP status it can log.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	opts := h.ep.Options()
-	log := opts.Logger.With("remote", r.RemoteAddr)
+	log := h.ep.Options().Logger.With("remote", r.RemoteAddr)
 	q, ok := h.ep.Query(w, r, log)
 	if !ok {
 		return
 	}
 	id := Identity{FleetID: q.Get(paramFleetID), ComputeName: q.Get(paramComputeName)}
 	log = log.With("fleet", id.FleetID, "compute", id.ComputeName)
-	var missing []string
-	if id.FleetID == "" {
-		missing = append(missing, paramFleetID)
-	}
-	if id.ComputeName == "" {
-		missing = append(missing, paramComputeName)
-	}
-	if len(missing) > 0 {
-		h.ep.Refuse(w, r, log, http.StatusBadRequest, "missing query parameter(s): "+strings.Join(missing, ", "), nil)
+	if !h.ep.RequireParams(w, r, log, wsconn.Param{Name: paramFleetID, Value: id.FleetID}, wsconn.Param{Name: paramComputeName, Value: id.ComputeName}) {
 		return
 	}
 	token := q.Get(paramAuth)
@@ -93,12 +83,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.ep.Refuse(w, r, log, http.StatusUnauthorized, "missing Authorization query parameter (a compute auth token)", nil)
 		return
 	}
-	actx, cancel := context.WithTimeout(r.Context(), opts.CallTimeout)
-	err := h.b.Authenticate(actx, id.FleetID, id.ComputeName, token)
-	cancel()
-	if err != nil {
-		status, msg := authRefusal(err)
-		h.ep.Refuse(w, r, log, status, msg, err)
+	authenticate := func(ctx context.Context) error { return h.b.Authenticate(ctx, id.FleetID, id.ComputeName, token) }
+	if !h.ep.Authenticate(w, r, log, authenticate, authRefusal) {
 		return
 	}
 	h.ep.Serve(w, r, log, &session{b: h.b, id: id})

@@ -3,7 +3,6 @@ package sdkws
 import (
 	"context"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/openlift/openlift/internal/apierr"
@@ -79,8 +78,7 @@ func NewHandler(b Backend, opts Options) http.Handler {
 func (h *handler) Close() { h.ep.Close() }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	opts := h.ep.Options()
-	log := opts.Logger.With("remote", r.RemoteAddr)
+	log := h.ep.Options().Logger.With("remote", r.RemoteAddr)
 	q, ok := h.ep.Query(w, r, log)
 	if !ok {
 		return
@@ -95,16 +93,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	log = log.With("pID", id.ProcessID, "fleet", id.FleetID, "compute", id.ComputeName,
 		"idempotencyToken", q.Get(paramIdempotency), "sdk", id.SdkLanguage+"/"+id.SdkVersion)
 
-	var missing []string
-	for _, p := range []struct{ name, val string }{
-		{paramProcessID, id.ProcessID}, {paramFleetID, id.FleetID}, {paramComputeID, id.ComputeName},
-	} {
-		if p.val == "" {
-			missing = append(missing, p.name)
-		}
-	}
-	if len(missing) > 0 {
-		h.ep.Refuse(w, r, log, http.StatusBadRequest, "missing query parameter(s): "+strings.Join(missing, ", "), nil)
+	if !h.ep.RequireParams(w, r, log, wsconn.Param{Name: paramProcessID, Value: id.ProcessID},
+		wsconn.Param{Name: paramFleetID, Value: id.FleetID}, wsconn.Param{Name: paramComputeID, Value: id.ComputeName}) {
 		return
 	}
 	token := q.Get(paramAuth)
@@ -122,12 +112,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// The IdempotencyToken is deliberately not checked: automatic reconnects
 	// repeat it together with the original token (spec §7), and refusing
 	// them would strand the process for minutes of SDK retries.
-	actx, cancel := context.WithTimeout(r.Context(), opts.CallTimeout)
-	err := h.b.Authenticate(actx, id.FleetID, id.ComputeName, token)
-	cancel()
-	if err != nil {
-		status, msg := authRefusal(err)
-		h.ep.Refuse(w, r, log, status, msg, err)
+	authenticate := func(ctx context.Context) error { return h.b.Authenticate(ctx, id.FleetID, id.ComputeName, token) }
+	if !h.ep.Authenticate(w, r, log, authenticate, authRefusal) {
 		return
 	}
 	h.ep.Serve(w, r, log, &session{b: h.b, id: id, log: log})

@@ -148,6 +148,40 @@ func (e *Endpoint) Refuse(w http.ResponseWriter, r *http.Request, log *slog.Logg
 	http.Error(w, msg, status)
 }
 
+// Param is one required query parameter: its wire name and the value found.
+type Param struct{ Name, Value string }
+
+// RequireParams refuses the upgrade with 400, naming every parameter that is
+// empty, and reports whether all were present.
+func (e *Endpoint) RequireParams(w http.ResponseWriter, r *http.Request, log *slog.Logger, params ...Param) bool {
+	var missing []string
+	for _, p := range params {
+		if p.Value == "" {
+			missing = append(missing, p.Name)
+		}
+	}
+	if len(missing) == 0 {
+		return true
+	}
+	e.Refuse(w, r, log, http.StatusBadRequest, "missing query parameter(s): "+strings.Join(missing, ", "), nil)
+	return false
+}
+
+// Authenticate runs check within the call timeout, before the upgrade, so that
+// a refused client gets an HTTP status it can log; refusal picks that status
+// and the body for a failed check. It reports whether the check passed.
+func (e *Endpoint) Authenticate(w http.ResponseWriter, r *http.Request, log *slog.Logger, check func(ctx context.Context) error, refusal func(error) (int, string)) bool {
+	ctx, cancel := context.WithTimeout(r.Context(), e.opts.CallTimeout)
+	err := check(ctx)
+	cancel()
+	if err == nil {
+		return true
+	}
+	status, msg := refusal(err)
+	e.Refuse(w, r, log, status, msg, err)
+	return false
+}
+
 // Serve upgrades an admitted request and runs the connection until it ends:
 // the client goes away, the request context ends (server shutdown; close
 // code 1012), the send queue overflows, or Close is called. log is the
