@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 
 	"github.com/openlift/openlift/internal/agent"
@@ -63,12 +62,11 @@ flags:`)
 		fmt.Fprintln(stderr, "openlift agent: --endpoint, --fleet-id and --location are required")
 		return 2
 	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-		fmt.Fprintf(stderr, "openlift agent: bad -log-level: %v\n", err)
+	logger, err := newLogger("agent", *logLevel, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
 		return 2
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	creds, err := agent.CredentialsFromEnv(os.LookupEnv)
 	if err != nil {
 		fmt.Fprintf(stderr, "openlift agent: %v\n", err)

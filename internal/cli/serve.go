@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 
@@ -44,12 +43,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-		fmt.Fprintf(stderr, "openlift serve: bad -log-level: %v\n", err)
+	logger, err := newLogger("serve", *logLevel, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
 		return 2
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	srv, err := server.New(ctx, server.Config{
 		Listen:               *listen,
 		DataDir:              *dataDir,

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"sync"
 
@@ -61,12 +60,11 @@ flags:`)
 		fmt.Fprintln(stderr, "openlift sim: -n must be at least 1")
 		return 2
 	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-		fmt.Fprintf(stderr, "openlift sim: bad -log-level: %v\n", err)
+	logger, err := newLogger("sim", *logLevel, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
 		return 2
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
 	var outMu sync.Mutex
 	cfg := sim.ApplyEnv(sim.Config{
